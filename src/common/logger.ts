@@ -1,5 +1,12 @@
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
-import { redactValue, scrubSecrets } from './redact.js';
+import { redactValue, scrubSecrets, SECRET_KEYS } from './redact.js';
+
+/** pino redact paths: secret keys at the top level and one level down (also covers child bindings). */
+const REDACT_PATHS = [...SECRET_KEYS].flatMap((k) => {
+  const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? k : `["${k}"]`;
+  const sep = key.startsWith('[') ? '' : '.';
+  return [key, `*${sep}${key}`];
+});
 
 export type { Logger } from 'pino';
 
@@ -19,6 +26,7 @@ export function createLogger(cfg: LoggerConfig, destination?: DestinationStream)
   const options: LoggerOptions = {
     level: cfg.level,
     base: { name: 'tandem' },
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     hooks: {
       logMethod(args, method) {
         const clean = args.map((a: unknown) => (typeof a === 'string' ? scrubSecrets(a) : redactValue(a)));
