@@ -11,4 +11,5 @@ export PATH
 echo "tandem: lint" >&2
 eslint .
 echo "tandem: tests" >&2
+if [ $# -eq 0 ]; then set -- "dist/test/**/*.test.js"; fi
 exec mocha "$@"
