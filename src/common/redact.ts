@@ -23,7 +23,7 @@ export function scrubSecrets(text: string): string {
 /** Object keys whose values are always redacted, wherever they appear. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'password', 'passwd', 'secret', 'icePwd', 'ice-pwd', 'icePassword', 'key', 'keyParams', 'masterKey',
-  'masterSalt', 'token', 'authorization', 'proxy-authorization', 'cookie', 'srtpKey', 'inline',
+  'masterSalt', 'token', 'ha1', 'tokenSecret', 'nonceSecret', 'authorization', 'proxy-authorization', 'cookie', 'srtpKey', 'inline',
 ]);
 
 /** Deep copy of `value` with secret keys redacted and strings scrubbed. Bounded depth. */

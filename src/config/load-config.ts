@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../common/errors.js';
-import { schema, isGroup, type FieldSpec, type GroupSpec, type TandemConfig } from './schema.js';
+import { schema, isGroup, BUILTIN_PROFILE_NAMES, type FieldSpec, type GroupSpec, type RecordFieldSpec, type RecordsSpec, type TandemConfig } from './schema.js';
 
 /** A configuration problem. `data.key` names the offending key, `data.source` where it came from. */
 export class ConfigError extends ValidationError {
@@ -13,7 +13,15 @@ export class ConfigError extends ValidationError {
 }
 
 /** The documented default file shipped in config/. */
-export const defaultConfigFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'config', 'tandem.yaml');
+export const defaultConfigFile = findDefaultConfigFile(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Walks up from the compiled file (dist/src/config or .build/NAME/src/config) to the folder holding package.json. */
+function findDefaultConfigFile(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'config', 'tandem.yaml');
+    if (path.dirname(dir) === dir) return path.resolve(start, '..', '..', '..', 'config', 'tandem.yaml');
+  }
+}
 
 export interface LoadOptions {
   /** An operator's config file (from --config or TANDEM_CONFIG); applied over config/tandem.yaml. */
@@ -31,7 +39,7 @@ type Tree = Record<string, unknown>;
 function defaults(group: GroupSpec): Tree {
   const out: Tree = {};
   for (const [k, s] of Object.entries(group.fields)) {
-    out[k] = isGroup(s) ? defaults(s) : Array.isArray(s.default) ? [...s.default] : s.default;
+    out[k] = isGroup(s) ? defaults(s) : s.kind === 'records' ? structuredClone(s.default) : Array.isArray(s.default) ? [...s.default] : s.default;
   }
   return out;
 }
@@ -83,10 +91,12 @@ function coerceField(key: string, spec: FieldSpec, raw: unknown, source: string,
       return raw;
     }
     case 'string': {
-      if (typeof raw !== 'string') return fail(`must be a string, got ${describe(raw)}`);
+      // secret values never appear in messages (they end up in logs)
+      const shown = (v: unknown): string => (spec.secret ? '(secret, not shown)' : describe(v));
+      if (typeof raw !== 'string') return fail(`must be a string, got ${shown(raw)}`);
       if (raw === '' && spec.allowEmpty) return raw;
       if (raw === '') return fail('must not be empty');
-      if (spec.pattern && !spec.pattern.test(raw)) return fail(`must be ${spec.patternDoc ?? spec.pattern.source}, got ${describe(raw)}`);
+      if (spec.pattern && !spec.pattern.test(raw)) return fail(`must be ${spec.patternDoc ?? spec.pattern.source}, got ${shown(raw)}`);
       return raw;
     }
     case 'list': {
@@ -100,7 +110,48 @@ function coerceField(key: string, spec: FieldSpec, raw: unknown, source: string,
       if (spec.minItems !== undefined && arr.length < spec.minItems) fail(`needs at least ${spec.minItems} item(s)`);
       return [...(arr as string[])];
     }
+    case 'records': {
+      if (fromEnv) return fail('is a list of records: set it in a config file, not the environment');
+      return coerceRecords(key, spec, raw, source);
+    }
   }
+}
+
+function coerceObject(key: string, fields: Record<string, RecordFieldSpec>, raw: unknown, source: string): Tree {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(key, `must be a mapping, got ${describe(raw)}`, source);
+  const input = raw as Tree;
+  for (const k of Object.keys(input)) {
+    if (!(k in fields)) throw new ConfigError(`${key}.${k}`, `unknown key (known keys here: ${Object.keys(fields).join(', ')})`, source);
+  }
+  const out: Tree = {};
+  for (const [k, f] of Object.entries(fields)) {
+    const fk = `${key}.${k}`;
+    const v = input[k];
+    if (v === undefined || v === null) {
+      if (f.required) throw new ConfigError(fk, 'is required', source);
+      if (f.kind === 'object') out[k] = f.nullable ? null : coerceObject(fk, f.fields, {}, source);
+      else out[k] = Array.isArray(f.default) ? [...f.default] : f.default;
+      continue;
+    }
+    out[k] = f.kind === 'object' ? coerceObject(fk, f.fields, v, source) : coerceField(fk, f, v, source, false);
+  }
+  return out;
+}
+
+/** Validates a list of records field by field; errors name the item, e.g. `users[2].password`. */
+function coerceRecords(key: string, spec: RecordsSpec, raw: unknown, source: string): Tree[] {
+  if (!Array.isArray(raw)) throw new ConfigError(key, `must be a list of mappings, got ${describe(raw)}`, source);
+  const out = raw.map((item, i) => coerceObject(`${key}[${i}]`, spec.item, item, source));
+  if (spec.unique) {
+    const seen = new Map<unknown, number>();
+    out.forEach((r, i) => {
+      const v = r[spec.unique!];
+      const prev = seen.get(v);
+      if (prev !== undefined) throw new ConfigError(`${key}[${i}].${spec.unique}`, `duplicates ${key}[${prev}] (${describe(v)})`, source);
+      seen.set(v, i);
+    });
+  }
+  return out;
 }
 
 function applyTree(target: Tree, group: GroupSpec, input: Tree, prefix: string, source: string): void {
@@ -135,11 +186,16 @@ function applyEnv(target: Tree, env: NodeJS.ProcessEnv): void {
         matched = true;
       }
     }
+    const top = schema.fields[rest.split('_')[0]];
+    if (!matched && top && !isGroup(top) && top.kind === 'records') {
+      throw new ConfigError(name, 'is a list of records: set it in a config file, not the environment', `environment ${name}`);
+    }
     if (!matched) throw new ConfigError(name, 'unknown environment override (form: TANDEM_<SECTION>_<KEY>, e.g. TANDEM_HTTP_PORT)', `environment ${name}`);
   }
 }
 
 function crossCheck(c: TandemConfig, source: string): void {
+  crossCheckApp(c, source);
   if (c.media.portMin >= c.media.portMax) throw new ConfigError('media.portMin', `must be below media.portMax (${c.media.portMin} >= ${c.media.portMax})`, source);
   if (c.media.portMax - c.media.portMin < 3) throw new ConfigError('media.portMax', 'the media port range must hold at least two RTP/RTCP pairs', source);
   if (c.drachtio.mode === 'remote' && c.drachtio.secret === '') throw new ConfigError('drachtio.secret', 'is required when drachtio.mode is "remote"', source);
@@ -151,6 +207,43 @@ function crossCheck(c: TandemConfig, source: string): void {
       if (!fs.existsSync(file)) throw new ConfigError(`sip.${key}`, `file not found: ${file}`, source);
     }
   }
+}
+
+/** Cross-references of the app sections (users, profiles, trunks, dial plan). */
+function crossCheckApp(c: TandemConfig, source: string): void {
+  const profiles = new Set([...BUILTIN_PROFILE_NAMES, ...c.profiles.map((p) => p.name)]);
+  c.users.forEach((u, i) => {
+    if ((u.password === '') === (u.ha1 === '')) throw new ConfigError(`users[${i}].password`, 'give exactly one of password or ha1', source);
+    if (u.ha1 !== '' && u.ha1.length !== (c.auth.digestAlgorithm === 'MD5' ? 32 : 64)) {
+      throw new ConfigError(`users[${i}].ha1`, `must be a ${c.auth.digestAlgorithm} hash (auth.digestAlgorithm)`, source);
+    }
+    if (u.profile !== '' && !profiles.has(u.profile)) throw new ConfigError(`users[${i}].profile`, `unknown profile "${u.profile}" (known: ${[...profiles].join(', ')})`, source);
+  });
+  c.profiles.forEach((p, i) => {
+    for (const codec of p.codecs.prefer) {
+      if (!p.codecs.allow.some((a) => a.toLowerCase() === codec.toLowerCase())) throw new ConfigError(`profiles[${i}].codecs.prefer`, `"${codec}" is not in codecs.allow`, source);
+    }
+  });
+  c.trunks.forEach((t, i) => {
+    if (!profiles.has(t.profile)) throw new ConfigError(`trunks[${i}].profile`, `unknown profile "${t.profile}" (known: ${[...profiles].join(', ')})`, source);
+  });
+  const trunkNames = new Set(c.trunks.map((t) => t.name));
+  const userNames = new Set(c.users.map((u) => u.name));
+  c.dialplan.rules.forEach((r, i) => {
+    try {
+      new RegExp(`^(?:${r.match})$`);
+    } catch (err) {
+      throw new ConfigError(`dialplan.rules[${i}].match`, `not a valid regular expression: ${(err as Error).message}`, source);
+    }
+    const [kind, name] = [r.to.slice(0, r.to.indexOf(':')), r.to.slice(r.to.indexOf(':') + 1)];
+    if (name.includes('$user')) return;
+    if (kind === 'trunk' && !trunkNames.has(name)) throw new ConfigError(`dialplan.rules[${i}].to`, `unknown trunk "${name}"`, source);
+    if (kind === 'user' && !userNames.has(name)) throw new ConfigError(`dialplan.rules[${i}].to`, `unknown user "${name}"`, source);
+    if (kind === 'endpoint' && !c.users.some((u) => u.name === name && u.contact !== '')) {
+      throw new ConfigError(`dialplan.rules[${i}].to`, `"${name}" is not a user with a static contact`, source);
+    }
+  });
+  if (c.registrar.minExpires > c.registrar.maxExpires) throw new ConfigError('registrar.minExpires', 'must not exceed registrar.maxExpires', source);
 }
 
 function deepFreeze<T>(o: T): T {
@@ -189,19 +282,49 @@ export function loadConfig(opts: LoadOptions = {}): TandemConfig {
 /** Markdown reference generated from the schema (docs/configuration.md). */
 export function configReference(): string {
   const lines: string[] = [];
+  const typeOf = (s: FieldSpec | RecordFieldSpec): string => {
+    switch (s.kind) {
+      case 'enum': return s.values.join(' \\| ');
+      case 'int': return `int ${s.min}–${s.max}`;
+      case 'records': return 'list of records';
+      case 'object': return 'mapping';
+      default: return s.kind;
+    }
+  };
+  const defOf = (s: FieldSpec | RecordFieldSpec): string => {
+    if (s.kind === 'object') return s.nullable ? '(absent)' : '(see below)';
+    if (s.kind === 'records') return s.default.length === 0 ? '[]' : `${s.default.length} rule(s), see config/tandem.yaml`;
+    if (Array.isArray(s.default) && s.default.length === 0) return '[]';
+    const def = Array.isArray(s.default) ? s.default.join(', ') : String(s.default);
+    return def === '' ? '""' : def;
+  };
+  const itemTable = (key: string, fields: Record<string, RecordFieldSpec>): void => {
+    const nested: Array<[string, Record<string, RecordFieldSpec>]> = [];
+    lines.push('', `Fields of each \`${key}\` entry:`, '', '| field | type | default | meaning |', '|---|---|---|---|');
+    for (const [f, fs_] of Object.entries(fields)) {
+      const def = fs_.required ? '(required)' : `\`${defOf(fs_)}\``;
+      lines.push(`| \`${f}\` | ${typeOf(fs_)} | ${def} | ${fs_.doc}${'secret' in fs_ && fs_.secret ? ' Secret: never logged.' : ''} |`);
+      if (fs_.kind === 'object') nested.push([`${key}.${f}`, fs_.fields]);
+    }
+    for (const [k, f] of nested) itemTable(k, f);
+  };
   const walk = (g: GroupSpec, prefix: string): void => {
+    const records: Array<[string, RecordsSpec]> = [];
     for (const [k, s] of Object.entries(g.fields)) {
       const key = prefix ? `${prefix}.${k}` : k;
       if (isGroup(s)) {
         lines.push('', `## \`${key}\``, '', s.doc, '', '| key | type | default | env | meaning |', '|---|---|---|---|---|');
         walk(s, key);
+      } else if (s.kind === 'records' && prefix === '') {
+        lines.push('', `## \`${key}\``, '', `${s.doc} A list of records (config file only, no environment form).`);
+        itemTable(`${key}[]`, s.item);
       } else {
-        const type = s.kind === 'enum' ? s.values.join(' \\| ') : s.kind === 'int' ? `int ${s.min}–${s.max}` : s.kind === 'list' ? 'list' : s.kind;
-        const def = Array.isArray(s.default) ? s.default.join(', ') : String(s.default);
-        const env = `TANDEM_${key.replace('.', '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
-        lines.push(`| \`${key}\` | ${type} | \`${def === '' ? '""' : def}\` | \`${env}\` | ${s.doc} |`);
+        const env = s.kind === 'records' ? '(file only)' : `\`TANDEM_${key.replace('.', '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}\``;
+        lines.push(`| \`${key}\` | ${typeOf(s)} | \`${defOf(s)}\` | ${env} | ${s.doc} |`);
+        if (s.kind === 'records') records.push([key, s]);
       }
     }
+    for (const [key, s] of records) itemTable(`${key}[]`, s.item);
   };
   walk(schema, '');
   return lines.join('\n');
