@@ -54,7 +54,17 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipReques
   let start = 0;
   while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
   while (start < buf.length && buf[start] === 0x0a) start++;
-  const end = findHeaderEnd(buf, start);
+  let end = findHeaderEnd(buf, start);
+  // A datagram whose header section is closed only by the end of the datagram (last
+  // line ends with CRLF/LF, but no empty line follows) is malformed, yet its headers can
+  // be read, so the error is deferred and carries `partial` for a 400 (RFC 4475
+  // Appendix A's baddn.dat is such a message).
+  let unterminated: SipParseError | undefined;
+  if (!end && buf.length > start && buf[buf.length - 1] === 0x0a) {
+    const headEnd = buf.length - (buf.length - 2 >= start && buf[buf.length - 2] === 0x0d ? 2 : 1);
+    end = [headEnd, buf.length];
+    unterminated = new SipParseError('ERR_SIP_PARSE', 'no empty line after the header section');
+  }
   if (!end) throw new SipParseError('ERR_SIP_PARSE', 'no empty line after the header section');
   const [headEnd, bodyStart] = end;
   const lines = buf.toString('utf8', start, headEnd).split(/\r?\n/);
@@ -72,7 +82,7 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipReques
       status: 400, reason: 'Header Too Large', data: { count: raw.length, limit: limits.maxHeaders },
     });
   }
-  let deferred: SipParseError | undefined;
+  let deferred: SipParseError | undefined = unterminated;
   const headers: SipHeader[] = [];
   for (const line of raw) {
     if (Buffer.byteLength(line) > limits.maxHeaderSize) {

@@ -1,5 +1,6 @@
 import type { SipParseError } from '../errors.js';
 import { canonicalHeaderKey } from './header-names.js';
+import { DEFAULT_PARSE_LIMITS } from './parse-limits.js';
 import type { SipRequest } from './sip-request.js';
 import { SipResponse } from './sip-response.js';
 
@@ -64,6 +65,9 @@ export function createResponse(req: SipRequest, status: number, options: CreateR
  * The response a UAS sends for a request that failed parsing or validation
  * (RFC 3261 §8.2 / §21.4: 400, 413, 416, 505 …), or undefined when the request cannot be
  * answered (a response, no partial message, or no Via to send it along) and must be dropped.
+ * It is also dropped when the answer would itself break {@link DEFAULT_PARSE_LIMITS} (e.g. a
+ * request at the header-count limit: its Vias plus the Content-Length added on serialize, or a
+ * To header at the line-size limit before its tag is added).
  * Headers the request lacks (RFC 4475 §3.3.1: no From/To/Call-ID) are simply not copied.
  */
 export function errorResponseFor(err: SipParseError): SipResponse | undefined {
@@ -72,5 +76,9 @@ export function errorResponseFor(err: SipParseError): SipResponse | undefined {
   if (req.get('via') === undefined) return undefined;
   // a non-100 response carries a To tag (RFC 3261 §8.2.6.2; 32 random bits, §19.3)
   const toTag = Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex');
-  return createResponse(req as SipRequest, err.status, { reason: err.status === 400 ? `Bad Request - ${err.message}` : err.reason, toTag });
+  const res = createResponse(req as SipRequest, err.status, { reason: err.status === 400 ? `Bad Request - ${err.message}` : err.reason, toTag });
+  if (res.headers.length + 1 > DEFAULT_PARSE_LIMITS.maxHeaders) return undefined;
+  for (const h of res.headers) if (Buffer.byteLength(`${h.name}: ${h.value}`) > DEFAULT_PARSE_LIMITS.maxHeaderSize) return undefined;
+  if (res.serialize().length > DEFAULT_PARSE_LIMITS.maxMessageSize) return undefined;
+  return res;
 }
