@@ -1,0 +1,896 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Logger } from '../common/logger.js';
+import type { ClientConnection } from './client-connection.js';
+import { DialogStore, type AppDialog } from './dialog-store.js';
+import { ProxyForwarder, destinationFor, routeIsUs, stripTopVia } from './proxy-forwarder.js';
+import type {
+  CoreClientTransaction, CoreServerTransaction, Destination, DrachtioClock, InboundInfo, ListeningPoint, SendOptions,
+  SentInfo, SipCore, SipTransportName,
+} from './sip-core.js';
+import {
+  SipText, canonicalHeaderName, prettyHeaderName, hostPortOf, replaceHostPort, tagOf, uriOf, uriParam, withTag,
+} from './sip-text.js';
+import {
+  CRLF, buildApiResponse, buildCdr, formatMeta, buildSentRequestResponse, buildSentResponseResponse, buildSipNotification, formatTime,
+  newId, type CdrKind, type SipMeta,
+} from './wire-format.js';
+
+/** What the controller needs from the server that owns the app connections. */
+export interface ClientDirectory {
+  /** Round-robin choice among authenticated clients that routed `verb` (lower case). */
+  selectClient(verb: string): ClientConnection | undefined;
+}
+
+/** Methods drachtio-server offers to apps when they arrive outside a dialog. */
+const ROUTABLE_OUTSIDE_DIALOG = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
+
+/** Headers an app may not set (drachtio-server's immutable list), plus those we build ourselves. */
+const IMMUTABLE = new Set(['via', 'route', 'rseq', 'record-route', 'content-length']);
+const DIALOG_LEVEL = new Set(['from', 'to', 'call-id', 'cseq']);
+
+/** An incoming request waiting for the app's response. */
+interface PendingIncoming {
+  txnId: string;
+  st: CoreServerTransaction;
+  request: SipText;
+  client: ClientConnection;
+  /** Tag we put in To for a new request (generated once, or chosen by the app). */
+  toTag?: string;
+  /** Existing dialog for in-dialog requests; would-be dialog id for new INVITE/SUBSCRIBE. */
+  dialogId: string;
+  inDialog: boolean;
+  finalSent: boolean;
+  canceled: boolean;
+  rseq?: number;
+  /** Retransmission of the last reliable provisional response (RFC 3262 §3). */
+  relTimer?: unknown;
+}
+
+/** A request the app sent, waiting for responses. */
+interface AppTransaction {
+  txnId: string;
+  ct: CoreClientTransaction;
+  client: ClientConnection;
+  method: string;
+  dialogId: string;
+  /** For an initial INVITE/SUBSCRIBE: the dialog being set up. */
+  dialog?: AppDialog;
+  canceled: boolean;
+  seq: number;
+}
+
+export interface SipControllerOptions {
+  core: SipCore;
+  clients: ClientDirectory;
+  logger: Logger;
+  clock: DrachtioClock;
+  /** RFC 3261 T1 in ms, for reliable provisional retransmission. Default 500. */
+  t1Ms?: number;
+}
+
+/**
+ * The SIP half of the drachtio server: turns app `sip` messages into SIP (filling in what
+ * drachtio-server fills in) and SIP from the network into `sip` messages for apps, tracking
+ * transactions by drachtio transaction id and dialogs by drachtio dialog id.
+ */
+export class SipController {
+  readonly dialogs = new DialogStore();
+  private readonly incoming = new Map<string, PendingIncoming>();
+  private readonly appTxns = new Map<string, AppTransaction>();
+  /**
+   * Connections of registered contacts (`user@host` of the Contact → flow), like
+   * drachtio-server's cacheTportForSubscription: a browser registered over WebSocket with
+   * a `.invalid` contact is reached back over its connection.
+   */
+  private readonly regFlows = new Map<string, { flowId: string; transport: SipTransportName; expiresAt: number }>();
+  private readonly core: SipCore;
+  private readonly clients: ClientDirectory;
+  private readonly log: Logger;
+  private readonly clock: DrachtioClock;
+  private readonly t1: number;
+
+  constructor(opts: SipControllerOptions) {
+    this.t1 = opts.t1Ms ?? 500;
+    this.core = opts.core;
+    this.clients = opts.clients;
+    this.log = opts.logger;
+    this.clock = opts.clock;
+    this.core.setHandler({
+      onRequest: (req, info, st) => this.onNetworkRequest(req, info, st),
+      onAckTimeout: (st) => this.onAckTimeout(st),
+    });
+  }
+
+  /** Counts for tests and diagnostics. */
+  stats(): { dialogs: number; pendingIncoming: number; appTransactions: number } {
+    return { dialogs: this.dialogs.size, pendingIncoming: this.incoming.size, appTransactions: this.appTxns.size };
+  }
+
+  /** Forgets everything (server close). */
+  clear(): void {
+    this.regFlows.clear();
+    for (const p of this.incoming.values()) this.stopReliable(p);
+    this.dialogs.clear();
+    this.incoming.clear();
+    this.appTxns.clear();
+  }
+
+  /** A client went away: its routes are gone; pending work for it is dropped. */
+  clientGone(client: ClientConnection): void {
+    for (const [id, p] of this.incoming) {
+      if (p.client === client) {
+        this.stopReliable(p);
+        this.incoming.delete(id);
+      }
+    }
+    for (const [id, t] of this.appTxns) {
+      if (t.client === client) this.appTxns.delete(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private now(): string {
+    return formatTime(this.clock.now());
+  }
+
+  private metaFromInbound(text: string, info: InboundInfo): SipMeta {
+    return {
+      source: 'network', bytes: Buffer.byteLength(text, 'utf8'), protocol: info.transport,
+      address: info.remoteAddress, port: info.remotePort, time: this.now(),
+    };
+  }
+
+  private metaFromSent(text: string, sent: SentInfo): SipMeta {
+    return {
+      source: 'application', bytes: Buffer.byteLength(text, 'utf8'), protocol: sent.transport,
+      address: sent.localAddress, port: sent.localPort, time: this.now(),
+    };
+  }
+
+  private listeningPoint(transport: SipTransportName): ListeningPoint | undefined {
+    return this.core.listeningPoints().find((lp) => lp.transport === transport);
+  }
+
+  private contactFor(lp: ListeningPoint): string {
+    const scheme = lp.transport === 'tls' || lp.transport === 'wss' ? 'sips' : 'sip';
+    const t = lp.transport === 'udp' ? '' : `;transport=${lp.transport}`;
+    return `<${scheme}:${lp.host}:${lp.port}${t}>`;
+  }
+
+  private static newTag(): string {
+    return randomBytes(6).toString('hex');
+  }
+
+  private sendCdr(kind: CdrKind, source: 'network' | 'application', extra: string | undefined, text: string): void {
+    const client = this.clients.selectClient(`cdr:${kind}`);
+    if (!client) return;
+    client.send(buildCdr(kind, source, this.now(), extra, text));
+  }
+
+  private isLocal(dest: Destination): boolean {
+    return this.core.listeningPoints().some((lp) => lp.host === dest.host && lp.port === dest.port);
+  }
+
+  /**
+   * Copies app headers onto `out`, skipping what the server owns. `@localhost` in
+   * From/To/Contact/P-Asserted-Identity becomes our address (drachtio-server's makeTags).
+   */
+  private static copyAppHeaders(app: SipText, out: SipText, lp: ListeningPoint | undefined, skip: ReadonlySet<string>): void {
+    for (const h of app.headers) {
+      const canon = canonicalHeaderName(h.name);
+      if (IMMUTABLE.has(canon) || skip.has(canon)) continue;
+      if (/[\r\n]/.test(h.value)) continue;
+      let value = h.value;
+      if (lp && value.includes('@localhost') && (canon === 'contact' || canon === 'p-asserted-identity')) {
+        value = replaceHostPort(value, lp.host, lp.port);
+      }
+      out.add(prettyHeaderName(h.name), value);
+    }
+  }
+
+  private static ensureContentType(out: SipText): string | undefined {
+    if (out.body.length > 0 && !out.has('content-type')) {
+      if (out.body.startsWith('v=0')) out.add('Content-Type', 'application/sdp');
+      else return 'missing content-type';
+    }
+    return undefined;
+  }
+
+  // ------------------------------------------------------------ from network
+
+  private onNetworkRequest(req: SipText, info: InboundInfo, st: CoreServerTransaction | undefined): void {
+    try {
+      this.handleNetworkRequest(req, info, st);
+    } catch (err) {
+      this.log.warn({ err, method: req.method }, 'drachtio: failed to handle incoming request');
+      if (st && req.method !== 'ACK') this.respondLocally(st, 500, 'Server Internal Error');
+    }
+  }
+
+  private respondLocally(st: CoreServerTransaction, status: number, reason: string, toTag?: string): void {
+    const res = SipController.baseResponse(st.request, status, reason, status === 100 ? undefined : toTag ?? SipController.newTag());
+    st.respond(res);
+  }
+
+  /** Response skeleton per RFC 3261 §8.2.6.2: Via, From, To (+tag), Call-ID, CSeq from the request. */
+  private static baseResponse(req: SipText, status: number, reason: string, toTag: string | undefined): SipText {
+    const res = SipText.response(status, reason);
+    for (const v of req.getAll('via')) res.add('Via', v);
+    res.add('From', req.get('from') ?? '');
+    const to = req.get('to') ?? '';
+    res.add('To', toTag && tagOf(to) === undefined ? withTag(to, toTag) : to);
+    res.add('Call-ID', req.get('call-id') ?? '');
+    res.add('CSeq', req.get('cseq') ?? '');
+    return res;
+  }
+
+  private handleNetworkRequest(req: SipText, info: InboundInfo, st: CoreServerTransaction | undefined): void {
+    const method = req.method.toUpperCase();
+    const callId = req.get('call-id') ?? '';
+    const toTag = tagOf(req.get('to'));
+    const fromTag = tagOf(req.get('from')) ?? '';
+
+    const topRoute = req.getAll('route').flatMap((v) => splitList(v))[0];
+    if (topRoute && routeIsUs(topRoute, this.core.listeningPoints())) {
+      void this.forwardByRoute(req, st);
+      return;
+    }
+
+    if (method === 'ACK') {
+      if (!toTag) return;
+      const d = this.dialogs.find(callId, toTag, fromTag);
+      if (!d) return;
+      const text = req.toString();
+      d.client.send(buildSipNotification(this.metaFromInbound(text, info), newId(), d.id, text));
+      return;
+    }
+    if (!st) return;
+
+    if (toTag) {
+      const d = this.dialogs.find(callId, toTag, fromTag);
+      if (!d) {
+        this.respondLocally(st, 481, 'Call/Transaction Does Not Exist');
+        return;
+      }
+      this.routeInDialog(d, req, info, st, method);
+      return;
+    }
+
+    if (method === 'BYE' || method === 'UPDATE' || method === 'PRACK' || method === 'CANCEL') {
+      this.respondLocally(st, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const client = this.clients.selectClient(method.toLowerCase());
+    if (!client) {
+      if (method === 'INVITE') this.sendCdr('attempt', 'network', undefined, req.toString());
+      const tag = SipController.newTag();
+      if (ROUTABLE_OUTSIDE_DIALOG.has(method)) {
+        this.log.info({ method }, 'drachtio: no connected app routes this method; answering 503');
+        this.respondLocally(st, 503, 'Service Unavailable', tag);
+      } else {
+        this.respondLocally(st, 405, 'Method Not Allowed', tag);
+      }
+      if (method === 'INVITE') {
+        this.sendCdr('stop', 'application', 'call-rejected', SipController.baseResponse(req, 503, 'Service Unavailable', tag).toString());
+      }
+      return;
+    }
+    const txnId = newId();
+    const dialogCapable = method === 'INVITE' || method === 'SUBSCRIBE';
+    const p: PendingIncoming = {
+      txnId, st, request: req, client, dialogId: dialogCapable ? `${callId};from-tag=${fromTag}` : '',
+      inDialog: false, finalSent: false, canceled: false,
+    };
+    this.incoming.set(txnId, p);
+    if (method === 'INVITE') {
+      st.onCancel((cancel, cinfo) => this.onNetworkCancel(p, cancel, cinfo));
+    }
+    const text = req.toString();
+    client.send(buildSipNotification(this.metaFromInbound(text, info), txnId, '', text,
+      { address: info.localAddress, port: info.localPort }));
+    if (method === 'INVITE') this.sendCdr('attempt', 'network', undefined, text);
+  }
+
+  private onNetworkCancel(p: PendingIncoming, cancel: SipText, info: InboundInfo): void {
+    if (p.finalSent) return;
+    this.stopReliable(p);
+    p.canceled = true;
+    p.finalSent = true;
+    this.incoming.delete(p.txnId);
+    const early = this.dialogs.get(p.dialogId);
+    if (early && early.state === 'early') this.dialogs.remove(early);
+    const text = cancel.toString();
+    p.client.send(buildSipNotification(this.metaFromInbound(text, info), p.txnId, p.dialogId, text));
+    this.sendCdr('stop', 'network', 'call-canceled', text);
+  }
+
+  private routeInDialog(d: AppDialog, req: SipText, info: InboundInfo, st: CoreServerTransaction, method: string): void {
+    if (!d.client.isOpen) {
+      // the app that owned the dialog is gone: drachtio-server answers 481 (and a BYE ends the dialog)
+      if (method === 'BYE') this.dialogs.remove(d);
+      this.respondLocally(st, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const seq = req.cseq().seq;
+    if (seq > d.remoteSeq) d.remoteSeq = seq;
+    if ((method === 'INVITE' || method === 'UPDATE') && req.has('contact')) {
+      d.remoteTarget = uriOf(req.get('contact') ?? '');
+    }
+    if (method === 'PRACK') {
+      const rack = /^\s*(\d+)/.exec(req.get('rack') ?? '');
+      for (const inv of this.incoming.values()) {
+        if (!inv.inDialog && inv.dialogId === d.id && rack && inv.rseq === Number(rack[1])) this.stopReliable(inv);
+      }
+    }
+    const txnId = newId();
+    this.incoming.set(txnId, {
+      txnId, st, request: req, client: d.client, dialogId: d.id, inDialog: true, finalSent: false, canceled: false,
+    });
+    const text = req.toString();
+    d.client.send(buildSipNotification(this.metaFromInbound(text, info), txnId, d.id, text));
+    if (method === 'BYE') {
+      d.terminating = true;
+      this.dialogs.remove(d);
+      this.sendCdr('stop', 'network', 'normal-release', text);
+    }
+  }
+
+  private onAckTimeout(st: CoreServerTransaction): void {
+    const d = this.dialogs.findBySt(st);
+    if (!d || d.terminating) return;
+    this.log.warn({ dialogId: d.id }, 'drachtio: no ACK for 2xx; sending BYE');
+    void this.sendByeForDialog(d, 'SIP ;cause=200 ;text="ACK timeout"');
+  }
+
+  /** BYE generated by the server itself; the app learns of it as an `unsolicited` BYE. */
+  private async sendByeForDialog(d: AppDialog, reason: string): Promise<void> {
+    d.terminating = true;
+    this.dialogs.remove(d);
+    const bye = this.buildInDialogRequest(d, 'BYE', undefined);
+    bye.add('Reason', reason);
+    try {
+      const ct = await this.core.sendRequest(bye, this.sendOptionsFor(d));
+      const text = ct.request.toString();
+      d.client.send(buildSipNotification(this.metaFromSent(text, ct.sent), 'unsolicited', d.id, text));
+    } catch (err) {
+      this.log.warn({ err, dialogId: d.id }, 'drachtio: failed to send BYE');
+    }
+  }
+
+  // ------------------------------------------------------------------ from app
+
+  /** Handles `msgId|sip|txnId|dialogId[|routeUrl]` CRLF sip from an app. */
+  async onAppSip(client: ClientConnection, msgId: string, tokens: string[], payload: string): Promise<void> {
+    const txnId = tokens[2] ?? '';
+    const dialogId = tokens[3] ?? '';
+    // srf passes createUAC's `proxy` option as given: a SIP URI or a bare host[:port]
+    const rawRoute = (tokens[4] ?? '').trim();
+    const routeUrl = rawRoute && !/^(sips?|tel):/i.test(rawRoute) ? `sip:${rawRoute}` : rawRoute;
+    let msg: SipText;
+    try {
+      msg = SipText.parse(payload);
+    } catch (err) {
+      client.send(buildApiResponse(msgId, false, `invalid SIP message: ${(err as Error).message}`));
+      return;
+    }
+    try {
+      if (!msg.isRequest) {
+        if (!txnId) {
+          client.send(buildApiResponse(msgId, false, 'transaction id missing'));
+          return;
+        }
+        this.respondToIncoming(client, msgId, txnId, msg);
+      } else if (dialogId) {
+        await this.sendInDialog(client, msgId, dialogId, msg);
+      } else if (txnId) {
+        if (msg.method.toUpperCase() === 'CANCEL') await this.sendCancel(client, msgId, txnId, msg);
+        else client.send(buildApiResponse(msgId, false, 'only CANCEL may name a transaction id'));
+      } else {
+        const existing = msg.get('call-id') ? this.dialogs.findByCallId(msg.get('call-id') ?? '') : undefined;
+        if (existing) await this.sendInDialog(client, msgId, existing.id, msg);
+        else await this.sendOutsideDialog(client, msgId, msg, routeUrl);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'drachtio: failed to process app sip message');
+      client.send(buildApiResponse(msgId, false, `Server error: ${(err as Error).message}`));
+    }
+  }
+
+  private respondToIncoming(client: ClientConnection, msgId: string, txnId: string, appRes: SipText): void {
+    const p = this.incoming.get(txnId);
+    if (!p) {
+      let reason = 'Response not sent due to unknown transaction';
+      if (/\bCANCEL\b/i.test(appRes.get('cseq') ?? '')) reason = '200 OK to incoming CANCEL is automatically generated by the stack';
+      client.send(buildApiResponse(msgId, false, reason));
+      return;
+    }
+    if (p.finalSent) {
+      client.send(buildApiResponse(msgId, false, 'final response already sent'));
+      return;
+    }
+    const req = p.request;
+    const method = req.method.toUpperCase();
+    const status = appRes.status;
+    const lp = this.listeningPoint(p.st.info.transport);
+
+    // the app may choose the To tag of a new request
+    if (!p.inDialog && status !== 100 && p.toTag === undefined) {
+      p.toTag = tagOf(appRes.get('to')) ?? SipController.newTag();
+    }
+    const res = SipController.baseResponse(req, status, appRes.reason || 'Unknown', status === 100 ? undefined : p.toTag);
+    SipController.copyAppHeaders(appRes, res, lp, DIALOG_LEVEL);
+    const dialogCapable = method === 'INVITE' || method === 'SUBSCRIBE';
+    if (dialogCapable && status > 100 && status < 300 && !res.has('contact') && lp) {
+      res.add('Contact', this.contactFor(lp));
+    }
+    res.body = appRes.body;
+    SipController.ensureContentType(res);
+
+    const reliable = method === 'INVITE' && !p.inDialog && status > 100 && status < 200
+      && /\b100rel\b/i.test(appRes.getAll('require').join(','));
+    if (reliable) {
+      p.rseq = p.rseq === undefined ? randomInt(1, 2 ** 31) : p.rseq + 1;
+      res.add('RSeq', String(p.rseq));
+    }
+
+    this.stopReliable(p);
+    let answered: { text: string; sent: SentInfo };
+    try {
+      answered = p.st.respond(res);
+    } catch (err) {
+      // the transaction is gone (e.g. its transport closed): forget the request
+      p.finalSent = true;
+      this.incoming.delete(txnId);
+      throw err;
+    }
+    const { text, sent } = answered;
+    if (status >= 200) {
+      p.finalSent = true;
+      this.incoming.delete(txnId);
+    }
+    if ((method === 'REGISTER' || method === 'SUBSCRIBE') && status >= 200 && status < 300) this.cacheFlow(p, res);
+    if (reliable) this.startReliable(p, res);
+
+    let dialogId = '';
+    if (p.inDialog) {
+      dialogId = p.dialogId;
+    } else if (dialogCapable) {
+      dialogId = p.dialogId;
+      // any 1xx with our To tag creates an early dialog (so PRACK / UPDATE route), a 2xx confirms it
+      const establishes = status > 100 && status < 300;
+      if (establishes) this.upsertUasDialog(p, res, status >= 200 ? 'confirmed' : 'early');
+      else if (status >= 300) {
+        const early = this.dialogs.get(p.dialogId);
+        if (early) this.dialogs.remove(early);
+      }
+    }
+    client.send(buildSentResponseResponse(msgId, this.metaFromSent(text, sent), txnId, dialogId, text));
+    if (method === 'INVITE' && !p.inDialog) {
+      if (status >= 300) this.sendCdr('stop', 'application', 'call-rejected', text);
+      else if (status >= 200) this.sendCdr('start', 'application', 'uas', text);
+    }
+  }
+
+  private static aorKey(uri: string): string | undefined {
+    try {
+      const hp = hostPortOf(uri);
+      return `${(hp.user ?? '').toLowerCase()}@${hp.host.toLowerCase()}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Remembers the connection a contact registered over (connection transports only). */
+  private cacheFlow(p: PendingIncoming, res: SipText): void {
+    const info = p.st.info;
+    if (info.transport === 'udp' || !info.flowId) return;
+    const contact = p.request.get('contact');
+    if (!contact || contact.trim() === '*') return;
+    const key = SipController.aorKey(uriOf(contact));
+    if (!key) return;
+    const m = /;\s*expires\s*=\s*(\d+)/i.exec(res.get('contact') ?? '') ?? /^\s*(\d+)/.exec(res.get('expires') ?? '')
+      ?? /;\s*expires\s*=\s*(\d+)/i.exec(contact) ?? /^\s*(\d+)/.exec(p.request.get('expires') ?? '');
+    const expires = m ? Number(m[1]) : 3600;
+    if (expires === 0) this.regFlows.delete(key);
+    else this.regFlows.set(key, { flowId: info.flowId, transport: info.transport, expiresAt: this.clock.now() + expires * 1000 });
+  }
+
+  private flowFor(uri: string): { flowId: string; transport: SipTransportName } | undefined {
+    const key = SipController.aorKey(uri);
+    const f = key ? this.regFlows.get(key) : undefined;
+    if (!f) return undefined;
+    if (f.expiresAt <= this.clock.now()) {
+      this.regFlows.delete(key!);
+      return undefined;
+    }
+    return f;
+  }
+
+  /** RFC 3262 §3: retransmit a reliable 1xx at T1, 2*T1, … until PRACK, a final response, or 64*T1. */
+  private startReliable(p: PendingIncoming, res: SipText): void {
+    const deadline = this.clock.now() + 64 * this.t1;
+    let interval = this.t1;
+    const tick = (): void => {
+      p.relTimer = undefined;
+      if (p.finalSent || this.clock.now() >= deadline) return;
+      try {
+        p.st.respond(res);
+      } catch {
+        return;
+      }
+      interval *= 2;
+      p.relTimer = this.clock.setTimeout(tick, interval);
+    };
+    p.relTimer = this.clock.setTimeout(tick, interval);
+  }
+
+  private stopReliable(p: PendingIncoming): void {
+    if (p.relTimer !== undefined) this.clock.clearTimeout(p.relTimer);
+    p.relTimer = undefined;
+  }
+
+  private upsertUasDialog(p: PendingIncoming, res: SipText, state: 'early' | 'confirmed'): void {
+    const req = p.request;
+    const existing = this.dialogs.get(p.dialogId);
+    if (existing) {
+      existing.state = state;
+      existing.inviteSt = p.st;
+      this.dialogs.put(existing);
+      return;
+    }
+    const info = p.st.info;
+    const d: AppDialog = {
+      id: p.dialogId,
+      role: 'uas',
+      method: req.method.toUpperCase(),
+      state,
+      callId: req.get('call-id') ?? '',
+      localTag: p.toTag ?? '',
+      remoteTag: tagOf(req.get('from')) ?? '',
+      localHeader: res.get('to') ?? '',
+      remoteHeader: req.get('from') ?? '',
+      localSeq: randomInt(1, 2 ** 16),
+      remoteSeq: req.cseq().seq,
+      remoteTarget: uriOf(req.get('contact') ?? req.get('from') ?? ''),
+      routeSet: req.getAll('record-route').flatMap((v) => splitList(v)),
+      localContact: res.get('contact') ?? '',
+      client: p.client,
+      transport: info.transport,
+      flowId: info.flowId,
+      destination: { transport: info.transport, host: info.remoteAddress, port: info.remotePort },
+      inviteSt: p.st,
+    };
+    this.dialogs.put(d);
+  }
+
+  private sendOptionsFor(d: AppDialog): SendOptions {
+    if (d.transport !== 'udp' && d.flowId) return { flowId: d.flowId };
+    const target = d.routeSet.length > 0 ? uriOf(d.routeSet[0]) : d.remoteTarget;
+    try {
+      const dest = destinationFor(target);
+      if (d.transport !== 'udp' && !uriParam(target, 'transport')) dest.transport = d.transport;
+      return { destination: dest };
+    } catch {
+      return d.destination ? { destination: d.destination } : {};
+    }
+  }
+
+  private buildInDialogRequest(d: AppDialog, method: string, app: SipText | undefined, seq?: number): SipText {
+    const useTarget = !app || method === 'ACK' || app.uri.includes('placeholder');
+    const out = SipText.request(method, useTarget ? d.remoteTarget : app.uri);
+    for (const r of d.routeSet) out.add('Route', r);
+    out.add('From', d.localHeader);
+    out.add('To', d.remoteHeader);
+    out.add('Call-ID', d.callId);
+    let cseq = seq;
+    if (cseq === undefined) {
+      d.localSeq += 1;
+      cseq = d.localSeq;
+    }
+    out.add('CSeq', `${cseq} ${method}`);
+    out.add('Max-Forwards', '70');
+    return out;
+  }
+
+  private async sendInDialog(client: ClientConnection, msgId: string, dialogId: string, app: SipText): Promise<void> {
+    const method = app.method.toUpperCase();
+    const d = this.dialogs.get(dialogId);
+    if (!d || d.terminating) {
+      client.send(buildApiResponse(msgId, false, method === 'ACK'
+        ? 'ACK for non-success final response is automatically generated by server'
+        : 'Server error: unable to find dialog for dialog id provided'));
+      return;
+    }
+    const lp = this.listeningPoint(d.transport);
+    let seq: number | undefined;
+    if (method === 'ACK') {
+      if (d.ackSeq === undefined) {
+        client.send(buildApiResponse(msgId, false, 'ACK for non-success responses is automatically generated by the stack'));
+        return;
+      }
+      seq = d.ackSeq;
+    }
+    if (method === 'PRACK' && d.state !== 'early') {
+      client.send(buildApiResponse(msgId, false, 'Server error: unable to find IIP when sending PRACK'));
+      return;
+    }
+    const out = this.buildInDialogRequest(d, method, app, seq);
+    SipController.copyAppHeaders(app, out, lp, DIALOG_LEVEL);
+    if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !out.has('contact')) {
+      out.add('Contact', d.localContact);
+    }
+    out.body = app.body;
+    const ctErr = SipController.ensureContentType(out);
+    if (ctErr) {
+      client.send(buildApiResponse(msgId, false, `Server error: ${ctErr}`));
+      return;
+    }
+    const opts = this.sendOptionsFor(d);
+
+    if (method === 'ACK') {
+      d.ackSeq = undefined;
+      const { text, sent } = await this.core.sendAck(out, opts);
+      client.send(buildSentRequestResponse(msgId, this.metaFromSent(text, sent), newId(), text));
+      if (d.ackBye) await this.sendByeForDialog(d, 'SIP ;cause=200 ;text="ACK-BYE due to cancel race condition"');
+      return;
+    }
+    if (method === 'BYE') d.terminating = true;
+    const ct = await this.core.sendRequest(out, opts);
+    const txnId = newId();
+    const t: AppTransaction = { txnId, ct, client, method, dialogId: d.id, canceled: false, seq: out.cseq().seq };
+    this.appTxns.set(txnId, t);
+    const text = ct.request.toString();
+    client.send(buildSentRequestResponse(msgId, this.metaFromSent(text, ct.sent), txnId, text));
+    if (method === 'BYE') this.sendCdr('stop', 'application', 'normal-release', text);
+    this.watchAppTransaction(t, d);
+  }
+
+  private async sendOutsideDialog(client: ClientConnection, msgId: string, app: SipText, routeUrl: string): Promise<void> {
+    const method = app.method.toUpperCase();
+    if (method === 'ACK' || method === 'CANCEL' || method === 'PRACK') {
+      client.send(buildApiResponse(msgId, false, `${method} must be sent within a transaction or dialog`));
+      return;
+    }
+    let dest: Destination;
+    const flow = routeUrl ? undefined : this.flowFor(app.uri);
+    try {
+      hostPortOf(app.uri);
+      dest = destinationFor(routeUrl || app.uri);
+      if (flow) dest.transport = flow.transport;
+    } catch {
+      client.send(buildApiResponse(msgId, false, `invalid request-uri: ${app.uri}`));
+      return;
+    }
+    const lp = this.listeningPoint(dest.transport);
+    if (!lp) {
+      client.send(buildApiResponse(msgId, false, 'requested protocol/transport not available'));
+      return;
+    }
+    if (this.isLocal(dest)) {
+      client.send(buildApiResponse(msgId, false, 'can not send request to myself'));
+      return;
+    }
+    const contact = this.contactFor(lp);
+    const out = SipText.request(method, app.uri);
+    let from = app.get('from') ?? contact;
+    if (from.includes('localhost')) from = replaceHostPort(from, lp.host, lp.port);
+    const fromTag = tagOf(from) ?? SipController.newTag();
+    if (tagOf(from) === undefined) from = withTag(from, fromTag);
+    let to = app.get('to') ?? `<${app.uri}>`;
+    if (to.includes('@localhost')) to = replaceHostPort(to, lp.host, lp.port);
+    const callId = app.get('call-id') ?? newId();
+    const seq = (() => {
+      const c = app.get('cseq');
+      const m = c ? /^\s*(\d+)/.exec(c) : null;
+      return m ? Number(m[1]) : randomInt(1, 2 ** 16);
+    })();
+    out.add('From', from);
+    out.add('To', to);
+    out.add('Call-ID', callId);
+    out.add('CSeq', `${seq} ${method}`);
+    out.add('Max-Forwards', '70');
+    SipController.copyAppHeaders(app, out, lp, DIALOG_LEVEL);
+    const dialogCapable = method === 'INVITE' || method === 'SUBSCRIBE';
+    if (dialogCapable && !out.has('contact')) out.add('Contact', contact);
+    out.body = app.body;
+    const ctErr = SipController.ensureContentType(out);
+    if (ctErr) {
+      client.send(buildApiResponse(msgId, false, ctErr));
+      return;
+    }
+
+    const ct = await this.core.sendRequest(out, flow ? { flowId: flow.flowId, destination: dest } : { destination: dest });
+    const txnId = newId();
+    const sentText = ct.request.toString();
+    let dialog: AppDialog | undefined;
+    const dialogId = dialogCapable ? `${callId};from-tag=${fromTag}` : '';
+    if (dialogCapable) {
+      dialog = {
+        id: dialogId, role: 'uac', method, state: 'early', callId, localTag: fromTag, remoteTag: '',
+        localHeader: from, remoteHeader: to, localSeq: seq, remoteSeq: 0, remoteTarget: app.uri, routeSet: [],
+        localContact: ct.request.get('contact') ?? contact, client, transport: ct.sent.transport,
+        destination: dest,
+      };
+    }
+    const t: AppTransaction = { txnId, ct, client, method, dialogId, dialog, canceled: false, seq };
+    this.appTxns.set(txnId, t);
+    client.send(buildSentRequestResponse(msgId, this.metaFromSent(sentText, ct.sent), txnId, sentText));
+    if (method === 'INVITE') this.sendCdr('attempt', 'application', undefined, sentText);
+    this.watchAppTransaction(t, dialog);
+  }
+
+  private watchAppTransaction(t: AppTransaction, d: AppDialog | undefined): void {
+    const initial = t.dialog !== undefined;
+    t.ct.onResponse((res, info) => this.onAppTxnResponse(t, d, initial, res, info));
+    t.ct.onFailure((status, reason) => {
+      const res = SipController.baseResponse(t.ct.request, status, reason, undefined);
+      const sent = t.ct.sent;
+      this.onAppTxnResponse(t, d, initial, res, {
+        transport: sent.transport, remoteAddress: sent.remoteAddress, remotePort: sent.remotePort,
+        localAddress: sent.localAddress, localPort: sent.localPort,
+      });
+    });
+  }
+
+  private onAppTxnResponse(t: AppTransaction, d: AppDialog | undefined, initial: boolean, res: SipText,
+    info: InboundInfo): void {
+    if (!this.appTxns.has(t.txnId)) return;
+    const status = res.status;
+    const isInvite = t.method === 'INVITE';
+    if (initial && d) {
+      const toTag = tagOf(res.get('to'));
+      const establishes = (isInvite && status > 100 && status < 300)
+        || (t.method === 'SUBSCRIBE' && status >= 200 && status < 300);
+      if (establishes && toTag) {
+        d.remoteTag = toTag;
+        d.remoteHeader = res.get('to') ?? d.remoteHeader;
+        if (res.has('contact')) d.remoteTarget = uriOf(res.get('contact') ?? '');
+        d.routeSet = res.getAll('record-route').flatMap((v) => splitList(v)).reverse();
+        d.state = status >= 200 ? 'confirmed' : 'early';
+        d.flowId = info.flowId;
+        if (isInvite && status >= 200) {
+          d.ackSeq = t.seq;
+          if (t.canceled) d.ackBye = true;
+        }
+        this.dialogs.put(d);
+      } else if (status >= 300) {
+        const existing = this.dialogs.get(d.id);
+        if (existing === d) this.dialogs.remove(d);
+      }
+    } else if (d && isInvite && status >= 200 && status < 300) {
+      d.ackSeq = t.seq;
+      if (res.has('contact')) d.remoteTarget = uriOf(res.get('contact') ?? '');
+    }
+    if (status >= 200) this.appTxns.delete(t.txnId);
+    if (d && t.method === 'BYE' && status >= 200 && status !== 401 && status !== 407) {
+      this.dialogs.remove(d);
+    }
+    const text = res.toString();
+    t.client.send(buildSipNotification(this.metaFromInbound(text, info), t.txnId, t.dialogId, text));
+    if (initial && isInvite) {
+      if (status >= 300) this.sendCdr('stop', 'network', status === 487 ? 'call-canceled' : 'call-rejected', text);
+      else if (status >= 200) this.sendCdr('start', 'network', 'uac', text);
+    }
+  }
+
+  /**
+   * Handles `msgId|proxy|txnId|remainInDialog|fullResponse|followRedirects|simultaneous|t1|t2|dest…`:
+   * proxies the pending incoming request statefully (serial over the destinations).
+   */
+  async onAppProxy(client: ClientConnection, msgId: string, tokens: string[]): Promise<void> {
+    const txnId = tokens[2] ?? '';
+    const p = this.incoming.get(txnId);
+    if (!p || p.finalSent || p.inDialog) {
+      client.send(buildApiResponse(msgId, false, `Unknown transaction id: ${txnId}`));
+      return;
+    }
+    const destinations = tokens.slice(9).filter((d) => d !== '');
+    if (destinations.length === 0) {
+      client.send(buildApiResponse(msgId, false, 'Invalid proxy request: not enough information provided'));
+      return;
+    }
+    const mf = Number(p.request.get('max-forwards') ?? '70');
+    if (Number.isFinite(mf) && mf <= 0) {
+      this.incoming.delete(txnId);
+      p.finalSent = true;
+      this.respondLocally(p.st, 483, 'Too Many Hops');
+      client.send(buildApiResponse(msgId, false, 'Rejected with 483 Too Many Hops due to Max-Forwards value of 0'));
+      return;
+    }
+    const lp = this.listeningPoint(p.st.info.transport);
+    if (!lp) {
+      client.send(buildApiResponse(msgId, false, 'requested protocol/transport not available'));
+      return;
+    }
+    this.incoming.delete(txnId);
+    p.finalSent = true;
+    const fullResponse = tokens[4] === 'fullResponse';
+    const fwd = new ProxyForwarder(this.core, lp, {
+      st: p.st,
+      request: p.request,
+      destinations,
+      recordRoute: tokens[3] === 'remainInDialog',
+      onFinalFromTarget: (res, info) => {
+        if (!fullResponse) return;
+        const text = res.toString();
+        const meta = formatMeta(this.metaFromInbound(text, info));
+        client.send(`${newId()}|response|${msgId}|OK|${meta}|||continue${CRLF}${text}`);
+      },
+      onDone: () => {
+        if (fullResponse) client.send(buildApiResponse(msgId, true, 'done'));
+      },
+    }, this.log);
+    const started = await fwd.start();
+    if (!started) {
+      client.send(buildApiResponse(msgId, false, 'error proxying request to destination'));
+      return;
+    }
+    if (!fullResponse) client.send(buildApiResponse(msgId, true, 'done'));
+  }
+
+  /** A request whose top Route is us (we record-routed it): strip the Route and forward (RFC 3261 §16.4). */
+  private async forwardByRoute(req: SipText, st: CoreServerTransaction | undefined): Promise<void> {
+    const out = req.clone();
+    const routes = out.getAll('route').flatMap((v) => splitList(v));
+    out.remove('route');
+    for (const r of routes.slice(1)) out.add('Route', r);
+    const mf = Number(out.get('max-forwards') ?? '70');
+    out.set('Max-Forwards', String(Number.isFinite(mf) ? mf - 1 : 69));
+    const next = routes.length > 1 ? uriOf(routes[1]) : out.uri;
+    try {
+      const destination = destinationFor(next);
+      if (!st) {
+        await this.core.sendAck(out, { destination });
+        return;
+      }
+      const ct = await this.core.sendRequest(out, { destination, proxy: true });
+      ct.onResponse((res) => {
+        if (res.status !== 100) st.respond(stripTopVia(res), { proxied: true });
+      });
+      ct.onFailure((status, reason) => this.respondLocally(st, status, reason));
+    } catch (err) {
+      this.log.warn({ err }, 'drachtio proxy: could not forward a routed request');
+      if (st) this.respondLocally(st, 500, 'Server Internal Error');
+    }
+  }
+
+  private async sendCancel(client: ClientConnection, msgId: string, txnId: string, app: SipText): Promise<void> {
+    const t = this.appTxns.get(txnId);
+    if (!t || t.method !== 'INVITE') {
+      client.send(buildApiResponse(msgId, false, `unable to cancel unknown transaction id: ${txnId}`));
+      return;
+    }
+    const extra = app.headers.filter((h) => {
+      const c = canonicalHeaderName(h.name);
+      return !IMMUTABLE.has(c) && !DIALOG_LEVEL.has(c) && c !== 'contact' && c !== 'max-forwards' && c !== 'content-type'
+        && !/[\r\n]/.test(h.value);
+    }).map((h) => ({ name: prettyHeaderName(h.name), value: h.value }));
+    t.canceled = true;
+    const r = await t.ct.cancel(extra);
+    if (!r) {
+      client.send(buildApiResponse(msgId, false, `internal server error canceling transaction id: ${txnId}`));
+      return;
+    }
+    client.send(buildSentRequestResponse(msgId, this.metaFromSent(r.text, r.sent), newId(), r.text));
+  }
+}
+
+/** Splits a header value on commas outside quotes and angle brackets. */
+function splitList(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let cur = '';
+  for (const ch of value) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '<') depth++;
+    else if (!quoted && ch === '>') depth--;
+    if (ch === ',' && !quoted && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}

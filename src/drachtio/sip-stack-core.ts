@@ -1,0 +1,188 @@
+import {
+  SipStack, parseMessage, type ClientTransaction, type InboundInfo as StackInboundInfo, type SendRequestOptions,
+  type ServerTransaction, type SipMessage, type SipRequest, type SipResponse, type SipStackOptions,
+} from '../sip/index.js';
+import type {
+  CoreClientTransaction, CoreServerTransaction, InboundInfo, ListeningPoint, RespondOptions, SendOptions, SentInfo,
+  SipCore, SipCoreHandler, SipTransportName,
+} from './sip-core.js';
+import { SipText } from './sip-text.js';
+
+function toText(msg: SipMessage): SipText {
+  return SipText.parse(msg.serialize().toString('utf8'));
+}
+
+function toRequest(text: SipText): SipRequest {
+  return parseMessage(Buffer.from(text.toString(), 'utf8')) as SipRequest;
+}
+
+function toResponse(text: SipText): SipResponse {
+  return parseMessage(Buffer.from(text.toString(), 'utf8')) as SipResponse;
+}
+
+function inboundOf(i: StackInboundInfo): InboundInfo {
+  return {
+    transport: i.transport, flowId: i.flowId, remoteAddress: i.remoteAddress, remotePort: i.remotePort,
+    localAddress: i.localAddress, localPort: i.localPort,
+  };
+}
+
+class ServerAdapter implements CoreServerTransaction {
+  readonly request: SipText;
+  cancelCb: ((c: SipText, i: InboundInfo) => void) | undefined;
+
+  constructor(readonly st: ServerTransaction, private readonly core: SipStackCore, readonly info: InboundInfo) {
+    this.request = toText(st.request);
+  }
+
+  respond(response: SipText, _options: RespondOptions = {}): { text: string; sent: SentInfo } {
+    const res = toResponse(response);
+    if (this.st.finalSent) {
+      // a proxied 2xx retransmission (or a second 2xx of a forked call) goes out statelessly
+      if (res.status >= 200 && res.status < 300) this.core.stack.transport.send(res, this.st.target, () => undefined);
+    } else {
+      this.st.respond(res);
+    }
+    return { text: res.serialize().toString('utf8'), sent: this.core.localSide(this.info.transport, this.info.remoteAddress, this.info.remotePort) };
+  }
+
+  onCancel(cb: (c: SipText, i: InboundInfo) => void): void {
+    this.cancelCb = cb;
+  }
+}
+
+class ClientAdapter implements CoreClientTransaction {
+  readonly request: SipText;
+  readonly sent: SentInfo;
+  private responseCb: ((r: SipText, i: InboundInfo) => void) | undefined;
+  private failureCb: ((s: number, r: string) => void) | undefined;
+  private gotFinal = false;
+
+  constructor(private readonly ct: ClientTransaction, private readonly core: SipStackCore, proxy: boolean) {
+    this.request = toText(ct.request);
+    // like drachtio-server (tport_name), report the listener's address as our side
+    this.sent = core.localSide(ct.target.transport, ct.sent?.remoteAddress ?? ct.target.host, ct.sent?.remotePort ?? ct.target.port);
+    ct.on('response', (res) => {
+      if (res.status >= 200 && this.gotFinal) return;
+      if (res.status >= 200) this.gotFinal = true;
+      this.responseCb?.(toText(res), res.inbound ? inboundOf(res.inbound) : this.fallbackInbound());
+    });
+    // a retransmitted 2xx: the stack re-sends our ACK; a proxy relays it upstream instead
+    if (proxy) ct.on('retransmission', (res) => this.responseCb?.(toText(res), res.inbound ? inboundOf(res.inbound) : this.fallbackInbound()));
+    ct.on('timeout', () => this.fail(408, 'Request Timeout'));
+    ct.on('transportError', () => this.fail(503, 'Service Unavailable'));
+  }
+
+  private fallbackInbound(): InboundInfo {
+    return {
+      transport: this.sent.transport, remoteAddress: this.sent.remoteAddress, remotePort: this.sent.remotePort,
+      localAddress: this.sent.localAddress, localPort: this.sent.localPort,
+    };
+  }
+
+  private fail(status: number, reason: string): void {
+    if (this.gotFinal) return;
+    this.gotFinal = true;
+    this.failureCb?.(status, reason);
+  }
+
+  onResponse(cb: (r: SipText, i: InboundInfo) => void): void {
+    this.responseCb = cb;
+  }
+
+  onFailure(cb: (s: number, r: string) => void): void {
+    this.failureCb = cb;
+  }
+
+  async cancel(extraHeaders: ReadonlyArray<{ name: string; value: string }>): Promise<{ text: string; sent: SentInfo } | undefined> {
+    const cct = await this.core.stack.cancel(this.ct, extraHeaders.map((h) => [h.name, h.value] as [string, string]));
+    if (!cct) return undefined;
+    return { text: cct.request.serialize().toString('utf8'), sent: this.sent };
+  }
+}
+
+/**
+ * The {@link SipCore} the drachtio server runs on, over Tandem's {@link SipStack} (src/sip):
+ * the stack owns transports, transactions, CANCEL matching, 2xx retransmission and the ACK
+ * timer; this adapter turns its events into the drachtio layer's calls. The stack must be
+ * created with `byeOnAckTimeout: false` (the drachtio layer sends that BYE itself and tells
+ * the app); {@link SipStackCore.create} does so.
+ */
+export class SipStackCore implements SipCore {
+  private handler: SipCoreHandler | undefined;
+  private readonly servers = new WeakMap<ServerTransaction, ServerAdapter>();
+
+  /** A stack set up for the drachtio layer (no stack-generated BYE on ACK timeout). */
+  static create(options: Omit<SipStackOptions, 'byeOnAckTimeout'>): SipStackCore {
+    return new SipStackCore(new SipStack({ ...options, byeOnAckTimeout: false }));
+  }
+
+  constructor(readonly stack: SipStack) {
+    stack.on('request', (req, st) => this.deliver(req, st));
+    stack.on('inDialogRequest', (req, st) => this.deliver(req, st));
+    stack.on('ack', (ack) => {
+      if (ack.inbound) this.handler?.onRequest(toText(ack), inboundOf(ack.inbound), undefined);
+    });
+    stack.on('cancel', (cancel, st) => {
+      const a = this.servers.get(st);
+      if (a) a.cancelCb?.(toText(cancel), cancel.inbound ? inboundOf(cancel.inbound) : a.info);
+    });
+    stack.on('ackTimeout', (st) => {
+      const a = this.servers.get(st);
+      if (a) this.handler?.onAckTimeout(a);
+    });
+  }
+
+  start(): Promise<void> {
+    return this.stack.start();
+  }
+
+  close(): Promise<void> {
+    return this.stack.close();
+  }
+
+  listeningPoints(): ListeningPoint[] {
+    return this.stack.listeningPoints().map((lp) => ({ transport: lp.transport, host: lp.host, port: lp.port }));
+  }
+
+  setHandler(handler: SipCoreHandler): void {
+    this.handler = handler;
+  }
+
+  /** @internal our side of a message on `transport` (the listener's advertised host/port). */
+  localSide(transport: SipTransportName, remoteAddress: string, remotePort: number): SentInfo {
+    const lp = this.stack.transport.listenerFor(transport);
+    return { transport, localAddress: lp?.host ?? '', localPort: lp?.port ?? 0, remoteAddress, remotePort };
+  }
+
+  private deliver(req: SipRequest, st: ServerTransaction): void {
+    const inbound = req.inbound ? inboundOf(req.inbound) : {
+      transport: st.target.transport, flowId: st.target.flowId, remoteAddress: st.target.host, remotePort: st.target.port,
+      localAddress: '', localPort: 0,
+    };
+    const a = new ServerAdapter(st, this, inbound);
+    this.servers.set(st, a);
+    this.handler?.onRequest(a.request, inbound, a);
+  }
+
+  private static options(o: SendOptions): SendRequestOptions {
+    const out: SendRequestOptions = {};
+    if (o.destination) out.destination = o.destination;
+    if (o.flowId) out.flowId = o.flowId;
+    return out;
+  }
+
+  async sendRequest(request: SipText, options: SendOptions): Promise<CoreClientTransaction> {
+    const ct = await this.stack.sendRequest(toRequest(request), SipStackCore.options(options));
+    return new ClientAdapter(ct, this, options.proxy === true);
+  }
+
+  async sendAck(ack: SipText, options: SendOptions): Promise<{ text: string; sent: SentInfo }> {
+    const req = toRequest(ack);
+    const s = await this.stack.sendAck(req, SipStackCore.options(options));
+    return {
+      text: req.serialize().toString('utf8'),
+      sent: { transport: s.transport, localAddress: s.localAddress, localPort: s.localPort, remoteAddress: s.remoteAddress, remotePort: s.remotePort },
+    };
+  }
+}
