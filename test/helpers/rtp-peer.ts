@@ -177,7 +177,17 @@ export class RtpPeer {
   start(target?: { address: string; port: number }): void {
     if (target) this.target = target;
     if (this.timer) return;
-    this.timer = setInterval(() => this.sendFrame(), this.opts.ptimeMs);
+    // Paced by the wall clock, not by timer callbacks (which drift under load):
+    // like a real audio clock, frames that fell due during a stall go out at once.
+    const t0 = Date.now();
+    let frames = 0;
+    const pump = (): void => {
+      const due = Math.floor((Date.now() - t0) / this.opts.ptimeMs) + 1;
+      for (let k = 0; frames < due && k < 50; k++, frames++) this.sendFrame();
+      if (frames < due) frames = due;
+    };
+    pump();
+    this.timer = setInterval(pump, Math.max(5, Math.floor(this.opts.ptimeMs / 4)));
   }
 
   stop(): void {

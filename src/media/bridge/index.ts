@@ -1,0 +1,5 @@
+export { MediaBridge } from './media-bridge.js';
+export type { MediaBridgeOptions, BridgeLegConfig, BridgeDirectionCounters } from './bridge-options.js';
+export type { BridgeJitterBuffer, JitterPop, JitterBufferFactory } from './jitter-buffer.js';
+export { StreamRewriter, type OutputStreamState } from './stream-rewriter.js';
+export { bridgeCodecOf, createFrameDecoder, createFrameEncoder, type BridgeCodec, type FrameDecoder, type FrameEncoder } from './frame-codec.js';

@@ -1,0 +1,118 @@
+import dgram from 'node:dgram';
+import { TandemError } from '../../common/errors.js';
+
+/** Binding a media socket failed (port in use, bad address). */
+export class UdpBindError extends TandemError {
+  constructor(cause: unknown, data: Record<string, unknown>) {
+    super('ERR_MEDIA_BIND', 'could not bind UDP media socket', { cause, data });
+  }
+}
+
+/** Receive callback: the datagram, its source address and port. */
+export type UdpHandler = (msg: Buffer, address: string, port: number) => void;
+
+export interface UdpEndpointOptions {
+  /** Local address. Default '0.0.0.0' (or '::' when `ipv6`). */
+  address?: string;
+  /** Port; 0 lets the OS choose. */
+  port: number;
+  ipv6?: boolean;
+  /** Socket receive buffer in bytes; unset keeps the OS default. */
+  recvBufferSize?: number;
+}
+
+/**
+ * A UDP socket for media. Never throws on receive or send: socket errors and
+ * exceptions thrown by the handler are counted in `errors`, never escape.
+ * `close()` is idempotent.
+ */
+export class UdpEndpoint {
+  onMessage: UdpHandler | null = null;
+  /** Socket-level and send errors (the socket stays open). */
+  errors = 0;
+  /** Exceptions thrown by `onMessage` (caught, counted). */
+  handlerErrors = 0;
+  private closed = false;
+  private sockClosed = false;
+  private pendingSends = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private constructor(private readonly sock: dgram.Socket, readonly address: string, readonly port: number) {
+    sock.on('message', (msg, rinfo) => {
+      const h = this.onMessage;
+      if (!h) return;
+      try {
+        h(msg, rinfo.address, rinfo.port);
+      } catch {
+        this.handlerErrors++;
+      }
+    });
+    sock.on('error', () => { this.errors++; });
+  }
+
+  /** Binds a socket; rejects with UdpBindError. */
+  static bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
+    const type = opts.ipv6 ? 'udp6' : 'udp4';
+    const address = opts.address ?? (opts.ipv6 ? '::' : '0.0.0.0');
+    const sock = dgram.createSocket({ type, reuseAddr: false });
+    return new Promise((resolve, reject) => {
+      const onErr = (err: Error): void => {
+        sock.removeListener('listening', onListen);
+        try { sock.close(); } catch { /* already closed */ }
+        reject(new UdpBindError(err, { address, port: opts.port }));
+      };
+      const onListen = (): void => {
+        sock.removeListener('error', onErr);
+        if (opts.recvBufferSize) {
+          try { sock.setRecvBufferSize(opts.recvBufferSize); } catch { /* keep default */ }
+        }
+        resolve(new UdpEndpoint(sock, address, sock.address().port));
+      };
+      sock.once('error', onErr);
+      sock.once('listening', onListen);
+      sock.bind(opts.port, address);
+    });
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  /** Sends a datagram; errors are counted, never thrown. */
+  send(buf: Uint8Array, port: number, address: string): void {
+    if (this.closed) return;
+    this.pendingSends++;
+    try {
+      this.sock.send(buf, port, address, (err) => {
+        if (err) this.errors++;
+        if (--this.pendingSends === 0 && this.closed) this.closeSocket();
+      });
+    } catch {
+      this.pendingSends--;
+      this.errors++;
+    }
+  }
+
+  /**
+   * Stops receiving at once; the socket itself closes when the datagrams
+   * already handed to it are sent (a last RTCP BYE), at most 200 ms later.
+   * Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onMessage = null;
+    if (this.pendingSends === 0) {
+      this.closeSocket();
+      return;
+    }
+    this.flushTimer = setTimeout(() => this.closeSocket(), 200);
+    this.flushTimer.unref();
+  }
+
+  private closeSocket(): void {
+    if (this.sockClosed) return;
+    this.sockClosed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    try { this.sock.close(); } catch { /* already closed */ }
+  }
+}
