@@ -12,3 +12,5 @@ PATH="$PWD/node_modules/.bin:$PATH"
 export PATH
 echo "tandem: compiling TypeScript with $(node --version)" >&2
 tsc -p tsconfig.json
+tsc -p src/web/client/tsconfig.json --noEmit
+node scripts/build-web.mjs

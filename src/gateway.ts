@@ -1,33 +1,138 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import Srf from 'drachtio-srf';
 import type { Logger } from './common/logger.js';
 import type { TandemConfig } from './config/schema.js';
 import { HttpServer } from './web/http-server.js';
 import { version } from './common/version.js';
+import { webServingOptions } from './web/web-options.js';
+import { SipStackCore } from './drachtio/sip-stack-core.js';
+import { DrachtioServer } from './drachtio/drachtio-server.js';
+import { TandemApp } from './app/app.js';
+import { TransportFlowMonitor } from './app/signaling/transport-flow-monitor.js';
+import type { AppSrf } from './app/signaling/srf-types.js';
+
+/** The parts of drachtio-srf's Srf the gateway drives (connect/disconnect and its events). */
+interface SrfConnection {
+  connect(opts: { host: string; port: number; secret: string }): void;
+  disconnect(): void;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
 
 /**
- * The whole gateway: HTTP front, SIP server (embedded or a remote drachtio-server),
- * the drachtio-srf application and the media engine. `start()` brings them up in
- * that order; `stop()` takes them down in reverse. Both are idempotent.
+ * The whole gateway, started in order and stopped in reverse:
+ *   1. HTTP front (/healthz)
+ *   2. SIP server: the embedded one (SIP stack + drachtio wire-protocol server), or none
+ *      when `drachtio.mode` is `remote` (a real drachtio-server runs elsewhere)
+ *   3. the drachtio-srf application (registrar, auth, routing), connected to that server
+ * `start()` and `stop()` are idempotent.
  */
 export class Gateway {
   readonly http: HttpServer;
+  private sipCore: SipStackCore | null = null;
+  private drachtio: DrachtioServer | null = null;
+  private srf: SrfConnection | null = null;
+  private app: TandemApp | null = null;
+  private srfConnected = false;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(readonly config: TandemConfig, readonly logger: Logger) {
-    this.http = new HttpServer({ host: config.http.host, port: config.http.port, logger, version });
+    const web = webServingOptions(config, { version });
+    this.http = new HttpServer({ host: config.http.host, port: config.http.port, logger, version, ...(web ? { web } : {}) });
+  }
+
+  /** The embedded drachtio listener's port (after start), for tests and tools. */
+  get drachtioPort(): number | null {
+    return this.drachtio ? this.drachtio.address().port : null;
+  }
+
+  /** The embedded SIP core (null in remote mode). */
+  get sip(): SipStackCore | null {
+    return this.sipCore;
   }
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    const cfg = this.config;
     const addr = await this.http.listen();
     this.logger.info({ host: addr.address, port: addr.port }, `HTTP listening on http://${addr.address}:${addr.port} (GET /healthz)`);
+    const https = this.http.httpsAddress();
+    if (https) this.logger.info({ host: https.address, port: https.port }, `HTTPS listening on https://${https.address}:${https.port}/ (demo page)`);
     this.http.addHealthCheck('gateway', () => ({ ok: this.state === 'running' }));
+
+    let drachtioHost = cfg.drachtio.host;
+    let drachtioPort = cfg.drachtio.port;
+    let secret = cfg.drachtio.secret;
+    if (cfg.drachtio.mode === 'embedded') {
+      if (secret === '') secret = crypto.randomBytes(18).toString('base64url');
+      const tls = cfg.sip.tlsCert && cfg.sip.tlsKey ? { cert: fs.readFileSync(cfg.sip.tlsCert), key: fs.readFileSync(cfg.sip.tlsKey) } : undefined;
+      this.sipCore = SipStackCore.create({
+        listen: [...cfg.sip.listen], logger: this.logger.child({ part: 'sip' }),
+        parseLimits: { maxMessageSize: cfg.sip.maxMessageBytes }, ...(tls ? { tls } : {}),
+      });
+      await this.sipCore.start();
+      for (const l of this.sipCore.stack.listeningPoints()) {
+        this.logger.info({ transport: l.transport, host: l.host, port: l.port }, `SIP listening on ${l.transport}:${l.host}:${l.port}`);
+      }
+      this.drachtio = new DrachtioServer({ host: drachtioHost, port: drachtioPort, secret, sipStack: this.sipCore, logger: this.logger.child({ part: 'drachtio' }) });
+      await this.drachtio.start();
+      drachtioPort = this.drachtio.address().port;
+      this.logger.info({ host: drachtioHost, port: drachtioPort }, `embedded drachtio server listening on ${drachtioHost}:${drachtioPort}`);
+      this.http.addHealthCheck('sip', () => ({ ok: this.sipCore !== null }));
+    } else {
+      this.logger.info({ host: drachtioHost, port: drachtioPort }, 'using a remote drachtio-server');
+    }
+    if (drachtioHost === '0.0.0.0') drachtioHost = '127.0.0.1';
+
+    this.app = new TandemApp(cfg, {
+      logger: this.logger.child({ part: 'app' }),
+      ...(this.sipCore ? { flows: new TransportFlowMonitor(this.sipCore.stack.transport) } : {}),
+    });
+    const srf = new Srf() as unknown as SrfConnection;
+    this.srf = srf;
+    this.app.attach(srf as unknown as AppSrf);
+    this.http.addHealthCheck('drachtio', () => ({ ok: this.srfConnected }));
+    srf.on('error', (err) => {
+      this.logger.warn({ err: (err as Error)?.message }, 'drachtio connection error (drachtio-srf reconnects by itself)');
+    });
+    srf.on('connect', (err, hostport) => {
+      if (err) return;
+      this.srfConnected = true;
+      this.logger.info({ server: hostport }, 'application connected to the SIP server');
+    });
+    srf.on('disconnect', () => {
+      this.srfConnected = false;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`could not connect to drachtio at ${drachtioHost}:${drachtioPort} within 10 s`)), 10_000);
+      srf.once('connect', (err) => {
+        clearTimeout(timer);
+        if (err) reject(err as Error);
+        else resolve();
+      });
+      srf.connect({ host: drachtioHost, port: drachtioPort, secret });
+    });
     this.state = 'running';
+    this.logger.info({ http: `http://${addr.address}:${addr.port}/`, drachtio: cfg.drachtio.mode }, 'Tandem running');
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
+    if (this.srf) {
+      this.srf.removeAllListeners('connect');
+      try {
+        this.srf.disconnect();
+      } catch {
+        /* never connected */
+      }
+    }
+    await this.app?.close();
+    await this.drachtio?.close();
+    await this.sipCore?.close();
     await this.http.close();
     this.state = 'stopped';
     this.logger.info('stopped');

@@ -65,7 +65,7 @@ export const schema: GroupSpec = {
       },
     },
     http: {
-      doc: 'HTTP server: /healthz, later the demo page and metrics.',
+      doc: 'HTTP server: /healthz and the demo softphone page (see the web section); later /metrics.',
       fields: {
         host: { kind: 'string', default: '127.0.0.1', pattern: HOST, patternDoc: 'an IP address or host name', doc: 'Bind address. Loopback by default; use 0.0.0.0 to expose it.' },
         port: { kind: 'int', default: 8080, min: 0, max: 65535, doc: 'TCP port (0 = any free port).' },
