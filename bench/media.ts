@@ -1,0 +1,264 @@
+// Media benchmark: node-datachannel "browsers" ↔ Tandem MediaEngine (separate process, worker threads)
+// ↔ raw RTP echo peers. Prints ONE JSON object.
+//   npm run bench:media -- --mode transcode|relay --calls N --duration S [--workers W] [--sample K] [--srtp cm|gcm|both] [--search]
+// relay:     browser sends PCMU → passthrough → RTP echo → passthrough → browser (DTLS-SRTP ↔ RTP, no codec work)
+// transcode: browser sends Opus → decode/PCMU encode → RTP echo → PCMU decode/Opus encode → browser
+// Runs itself inside a network namespace (unshare -n) when not already in one.
+import { fork, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { linearToUlaw, ulawDecode } from '../src/media/codecs/g711.js';
+import type { AllocateResult } from '../src/media/engine/index.js';
+import type { WebRtcLocalParams } from '../src/media/webrtc/index.js';
+import { inNetns, runCommandInNetns } from '../test/helpers/netns.js';
+import { toneDominates } from '../test/helpers/tone.js';
+import { RtpPeer } from '../test/integration/media/engine/rtp-peer.js';
+import { OpusSink, OpusToneSource } from '../test/integration/media/webrtc/audio.js';
+import { NdcBrowser, buildLegSdp, ndcShutdown } from '../test/integration/media/webrtc/ndc-browser.js';
+
+const thisFile = fileURLToPath(import.meta.url);
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : def;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type Mode = 'relay' | 'transcode';
+
+interface RunResult {
+  calls: number; mode: Mode; durationS: number; lossPct: number; p50AddedMs: number | null; p99AddedMs: number | null;
+  cpuMsPerCallSecond: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
+}
+
+class Host {
+  // BENCH_HOST_PROF=DIR profiles the engine process and its worker threads (node --cpu-prof).
+  private readonly child = fork(new URL('./engine-host.js', import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: process.env.BENCH_HOST_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_HOST_PROF] : [],
+  });
+  private next = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  constructor() {
+    this.child.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result); else p.reject(new Error(m.error));
+    });
+  }
+  call<T>(op: string, ...args: unknown[]): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, op, args });
+    });
+  }
+  async stop(): Promise<void> {
+    await this.call('stop').catch(() => undefined);
+    await new Promise<void>((r) => { if (this.child.exitCode !== null) r(); else this.child.once('exit', () => r()); });
+  }
+}
+
+interface Call {
+  browser: NdcBrowser; peer: RtpPeer; sampled: boolean;
+  sent: number; received: number;
+  sendTimes: Float64Array; latencies: number[];
+  opus: OpusToneSource | null; sink: OpusSink | null; pcmuRx: Int16Array[];
+  seq: number; ts: number; phase: number; toneStartAt: number; onsetAt: number;
+}
+
+const TONE_HZ = 1000;
+
+function pcmuPacket(c: Call, tone: boolean): Buffer {
+  const pkt = Buffer.alloc(12 + 160);
+  pkt[0] = 0x80; pkt[1] = 0;
+  pkt.writeUInt16BE(c.seq & 0xffff, 2); pkt.writeUInt32BE(c.ts >>> 0, 4); pkt.writeUInt32BE(0x5000, 8);
+  const step = (2 * Math.PI * TONE_HZ) / 8000;
+  for (let i = 0; i < 160; i++) {
+    pkt[12 + i] = linearToUlaw(tone ? Math.round(8000 * Math.sin(c.phase)) : 0);
+    c.phase += step;
+  }
+  // Tag: the call-local packet counter in the first 4 payload bytes (passthrough keeps payloads intact).
+  pkt.writeUInt32BE(c.sent, 12);
+  c.seq++; c.ts += 160;
+  return pkt;
+}
+
+async function run(mode: Mode, calls: number, durationS: number, workers: number, sampleN: number): Promise<RunResult> {
+  const host = new Host();
+  const srtpProfiles = arg('srtp', 'cm') === 'gcm' ? ['AEAD_AES_128_GCM'] : arg('srtp', 'cm') === 'both' ? ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] : ['AES_CM_128_HMAC_SHA1_80'];
+  await host.call('start', { workers, portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles });
+  const usage0 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  const list: Call[] = [];
+  let setupFailures = 0;
+  const maxSlots = Math.ceil(durationS * 50) + 200;
+  for (let i = 0; i < calls; i++) {
+    const id = `call-${i}`;
+    const browser = new NdcBrowser(id, { codec: mode === 'relay' ? 'PCMU' : 'opus', opusPt: mode === 'relay' ? 0 : 111 });
+    const peer = await RtpPeer.bind();
+    peer.echo = true;
+    const sampled = i < sampleN;
+    const c: Call = {
+      browser, peer, sampled, sent: 0, received: 0, sendTimes: new Float64Array(maxSlots), latencies: [],
+      opus: mode === 'transcode' ? new OpusToneSource(TONE_HZ, 111, 0x6000 + i) : null,
+      sink: mode === 'transcode' && sampled ? new OpusSink() : null, pcmuRx: [], seq: 1, ts: 0, phase: 0, toneStartAt: 0, onsetAt: 0,
+    };
+    try {
+      const offer = await browser.offer();
+      const alloc = await host.call<AllocateResult>('allocate', id, { offerer: false, bridge: 'rtp' });
+      const pt = mode === 'relay' ? 0 : 111;
+      const local = await host.call<WebRtcLocalParams>('apply', id, {
+        webrtc: { ...offer.remote, formats: offer.remote.formats.filter((f) => f.pt === pt) },
+        rtp: { remote: { address: '127.0.0.1', port: peer.port }, formats: [{ pt: 0, name: 'PCMU', clockRate: 8000, ptimeMs: 20 }] },
+      });
+      peer.remote = { address: '127.0.0.1', port: alloc.rtp!.rtpPort };
+      browser.answer(buildLegSdp(local, { type: 'answer', opusPt: pt, codec: mode === 'relay' ? 'PCMU' : 'opus' }), local);
+      browser.onRtp = (p) => {
+        c.received++;
+        const now = performance.now();
+        if (mode === 'relay') {
+          const tag = p.readUInt32BE(12);
+          if (tag < maxSlots && c.sendTimes[tag] > 0) c.latencies.push(now - c.sendTimes[tag]);
+          if (c.sampled) {
+            // Decode in place; the 4 tag bytes become silence (keeps the tone's phase continuous).
+            const pcm = new Int16Array(p.length - 12);
+            ulawDecode(p.subarray(12), pcm);
+            pcm.fill(0, 0, 4);
+            c.pcmuRx.push(pcm);
+          }
+        } else if (c.sink) {
+          c.sink.push(p);
+          if (c.toneStartAt > 0 && c.onsetAt === 0 && c.sink.lastFrame) {
+            const frame = c.sink.lastFrame;
+            let e = 0;
+            for (let k = 0; k < frame.length; k++) e += frame[k] * frame[k];
+            if (frame.length > 0 && Math.sqrt(e / frame.length) > 1000) c.onsetAt = now;
+          }
+        }
+      };
+      list.push(c);
+    } catch {
+      setupFailures++;
+      browser.close();
+      peer.close();
+    }
+  }
+  // Wait for ICE/DTLS on all calls.
+  const t0w = Date.now();
+  while (Date.now() - t0w < 20000 && list.some((c) => c.browser.state !== 'connected')) await sleep(50);
+  const live = list.filter((c) => c.browser.state === 'connected');
+  setupFailures += list.length - live.length;
+  await sleep(300);
+
+  const u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  const start = performance.now();
+  const silenceTicks = 50; // transcode: 1 s of silence before the tone, for onset latency
+  let ticks = 0;
+  const end = start + durationS * 1000;
+  while (performance.now() < end) {
+    const now = performance.now();
+    for (const c of live) {
+      if (mode === 'relay') {
+        c.sendTimes[c.sent] = now;
+        if (c.browser.send(pcmuPacket(c, true))) c.sent++;
+      } else {
+        const tone = ticks >= silenceTicks || !c.sampled;
+        if (tone && c.toneStartAt === 0 && c.sampled) c.toneStartAt = now;
+        if (c.browser.send(c.opus!.nextPacket(!tone))) c.sent++;
+      }
+    }
+    ticks++;
+    const wait = start + ticks * 20 - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await sleep(500);
+  const elapsed = (performance.now() - start) / 1000;
+  const u2 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+
+  const sent = live.reduce((a, c) => a + c.sent, 0);
+  const recv = live.reduce((a, c) => a + c.received, 0);
+  const lat = live.flatMap((c) => (mode === 'relay' ? c.latencies : (c.onsetAt > 0 ? [c.onsetAt - c.toneStartAt] : [])));
+  lat.sort((a, b) => a - b);
+  const pct = (p: number): number | null => (lat.length ? Number(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2)) : null);
+  let toneOk = live.some((c) => c.sampled);
+  const toneFractions: number[] = [];
+  for (const c of live.filter((x) => x.sampled)) {
+    let samples: Int16Array;
+    let rate: number;
+    if (mode === 'relay') {
+      const n = c.pcmuRx.reduce((a, x) => a + x.length, 0);
+      samples = new Int16Array(n);
+      let off = 0;
+      for (const x of c.pcmuRx) { samples.set(x, off); off += x.length; }
+      rate = 8000;
+    } else {
+      samples = c.sink!.samples();
+      rate = 48000;
+      samples = samples.subarray(Math.min(samples.length, rate * 1.5));
+    }
+    const rep = toneDominates(samples.subarray(rate / 2), rate, TONE_HZ, { candidates: [440, 2000] });
+    toneFractions.push(Number(rep.fraction.toFixed(2)));
+    if (rep.fraction < 0.8) toneOk = false;
+  }
+  const cpuMs = ((u2.cpu.user - u1.cpu.user) + (u2.cpu.system - u1.cpu.system)) / 1000;
+  const result: RunResult = {
+    calls: live.length, mode, durationS: Number(elapsed.toFixed(2)),
+    lossPct: sent === 0 ? 100 : Number((100 * Math.max(0, 1 - recv / sent)).toFixed(3)),
+    p50AddedMs: pct(0.5), p99AddedMs: pct(0.99),
+    cpuMsPerCallSecond: live.length ? Number((cpuMs / (live.length * elapsed)).toFixed(3)) : 0,
+    rssBytesPerCall: live.length ? Math.round((u1.rss - usage0.rss) / live.length) : 0,
+    toneOk, toneFractions, setupFailures, srtp: arg('srtp', 'cm'),
+    latencyMethod: mode === 'relay' ? 'per-packet round trip browser→Tandem→RTP echo→Tandem→browser (payload tag), loopback'
+      : 'tone-onset round trip on sampled calls (silence→1 kHz), includes both jitter buffers',
+  };
+  for (const c of list) { c.browser.close(); c.peer.close(); }
+  await host.stop();
+  await sleep(300);
+  return result;
+}
+
+async function main(): Promise<void> {
+  if (!inNetns()) {
+    const r = await runCommandInNetns([process.execPath, thisFile, ...process.argv.slice(2)], { timeoutMs: 3_600_000 });
+    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    if (line) console.log(line); else { console.error(r.stdout, r.stderr); process.exitCode = 1; }
+    return;
+  }
+  const mode = arg('mode', 'relay') as Mode;
+  const calls = Number(arg('calls', '10'));
+  const durationS = Number(arg('duration', '10'));
+  const workers = Number(arg('workers', '2'));
+  const sampleN = Math.min(calls, Number(arg('sample', '5')));
+  if (!flag('search')) {
+    const r = await run(mode, calls, durationS, workers, sampleN);
+    await ndcShutdown();
+    console.log(JSON.stringify(r));
+    setTimeout(() => process.exit(0), 200).unref();
+    return;
+  }
+  // --search: each step runs in its own process (a crashing step counts as a failed step).
+  const step = (n: number): RunResult | null => {
+    const args = [thisFile, '--mode', mode, '--calls', String(n), '--duration', String(durationS), '--workers', String(workers),
+      '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env: process.env });
+    const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    return line ? JSON.parse(line) as RunResult : null;
+  };
+  const steps: Array<{ calls: number; lossPct: number | null; cpuMsPerCallSecond: number | null; toneOk: boolean | null; p99AddedMs: number | null; ok: boolean }> = [];
+  let best: RunResult | null = null;
+  let n = calls;
+  for (let i = 0; i < 10; i++) {
+    const r = step(n);
+    const ok = r !== null && r.lossPct < 1 && r.setupFailures === 0 && r.toneOk;
+    steps.push({ calls: n, lossPct: r?.lossPct ?? null, cpuMsPerCallSecond: r?.cpuMsPerCallSecond ?? null, toneOk: r?.toneOk ?? null, p99AddedMs: r?.p99AddedMs ?? null, ok });
+    if (!ok) break;
+    best = r;
+    n = Math.round(n * 1.5);
+  }
+  const out: Record<string, unknown> = { ...(best ?? { calls: 0, mode }), maxCallsUnderOnePercentLoss: best?.calls ?? 0, searchSteps: steps };
+  await ndcShutdown();
+  console.log(JSON.stringify(out));
+  setTimeout(() => process.exit(0), 200).unref();
+}
+
+void main();

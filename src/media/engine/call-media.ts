@@ -1,0 +1,169 @@
+import { TandemError, UnsupportedError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { MediaBridge } from '../bridge/index.js';
+import type { PayloadFormat } from '../leg.js';
+import type { PortPool } from '../net/index.js';
+import { RtpLeg } from '../rtp-leg/index.js';
+import type { DtlsCertificate } from '../webrtc/certificate.js';
+import type { WebRtcLocalParams, WebRtcRemoteParams } from '../webrtc/types.js';
+import { WebRtcLeg } from '../webrtc/webrtc-leg.js';
+import type {
+  AllocateRequest, AllocateResult, ApplyRequest, BridgeParams, CallEvent, CallStats, RtpRemoteParams, UpdateRequest,
+  WorkerConfig,
+} from './protocol.js';
+
+/**
+ * One call's media inside a worker: the WebRTC leg, the RTP leg and the bridge
+ * between them ('rtp' mode), or the WebRTC leg echoing to itself ('echo').
+ * All live in this thread, so a packet goes socket → leg → bridge → leg →
+ * socket synchronously, with no thread hop.
+ */
+export class CallMedia {
+  private webrtc: WebRtcLeg | null = null;
+  private rtp: RtpLeg | null = null;
+  private bridge: MediaBridge | null = null;
+  private webrtcFormats: PayloadFormat[] | null = null;
+  private rtpFormats: PayloadFormat[] | null = null;
+  private bridgeParams: BridgeParams = {};
+  private lastRx = 0;
+  private lastRxAt = 0;
+  private closed = false;
+  private mode: AllocateRequest['bridge'] = 'echo';
+  private readonly echoSsrc = (Math.random() * 0xffffffff) >>> 0;
+
+  constructor(
+    readonly callId: string,
+    private readonly cfg: WorkerConfig,
+    private readonly pool: PortPool,
+    private readonly cert: DtlsCertificate,
+    private readonly emit: (e: CallEvent) => void,
+    private readonly log: Logger,
+  ) {}
+
+  async allocate(req: AllocateRequest): Promise<AllocateResult> {
+    this.mode = req.bridge;
+    const leg = await WebRtcLeg.create({
+      portPool: this.pool, bindAddress: this.cfg.bindAddress, announcedAddresses: this.cfg.announcedAddresses,
+      iceLite: req.iceLite ?? this.cfg.iceLite, offerer: req.offerer, certificate: this.cert,
+      srtpProfiles: this.cfg.srtpProfiles, logger: this.log,
+      onIceState: (state) => this.emit({ kind: 'ice-state', state }),
+      onDtlsState: (state, error) => this.emit(error ? { kind: 'dtls-state', state, error: error.message } : { kind: 'dtls-state', state }),
+    });
+    this.webrtc = leg;
+    if (req.bridge === 'rtp') {
+      this.rtp = await RtpLeg.create({
+        localAddress: this.cfg.bindAddress, pool: this.pool, rtcpMux: req.rtcpMux ?? false, remote: null, formats: [],
+        inactivityTimeoutMs: this.cfg.rtpTimeoutMs, logger: this.log.child({ leg: 'rtp' }),
+      });
+      this.rtp.onInactive = (idleMs) => this.emit({ kind: 'inactivity', leg: 'rtp', idleMs });
+    } else {
+      // Echo: back to the browser with our own SSRC (a browser ignores its own SSRC looped back).
+      const ssrc = this.echoSsrc;
+      leg.onRtp = (p) => {
+        p.writeUInt32BE(ssrc, 8);
+        leg.sendRtp(p);
+      };
+    }
+    if (this.closed) this.close();
+    this.lastRxAt = Date.now();
+    const rtp = this.rtp;
+    return {
+      webrtc: leg.localParams(),
+      rtp: rtp ? { address: this.cfg.announcedAddresses[0], rtpPort: rtp.localRtpPort, rtcpPort: rtp.localRtcpPort } : null,
+      worker: this.cfg.index,
+    };
+  }
+
+  apply(req: ApplyRequest): WebRtcLocalParams {
+    const leg = this.requireLeg();
+    if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
+    if (req.webrtc) this.applyWebrtc(leg, req.webrtc);
+    if (req.rtp) this.applyRtp(req.rtp);
+    this.rebuildBridge();
+    return leg.localParams();
+  }
+
+  update(req: UpdateRequest): WebRtcLocalParams {
+    const leg = this.requireLeg();
+    let local = leg.localParams();
+    if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
+    if (req.restartIce) local = leg.restartIce();
+    if (req.webrtc) this.applyWebrtc(leg, req.webrtc);
+    if (req.direction) leg.setDirection(req.direction);
+    if (req.rtp) this.applyRtp(req.rtp);
+    if (req.webrtc || req.rtp || req.bridge) this.rebuildBridge();
+    return req.webrtc ? leg.localParams() : local;
+  }
+
+  private applyWebrtc(leg: WebRtcLeg, remote: WebRtcRemoteParams): void {
+    leg.apply(remote);
+    this.webrtcFormats = remote.formats;
+  }
+
+  private applyRtp(p: Partial<RtpRemoteParams>): void {
+    const rtp = this.rtp;
+    if (!rtp) throw new UnsupportedError('ERR_MEDIA_NO_RTP_LEG', 'call was allocated without an RTP leg', { data: { callId: this.callId } });
+    rtp.update({
+      ...(p.remote !== undefined ? { remote: p.remote } : {}),
+      ...(p.formats !== undefined ? { formats: p.formats } : {}),
+      ...(p.srtp !== undefined ? { srtp: p.srtp } : {}),
+      ...(p.direction !== undefined ? { direction: p.direction } : {}),
+    });
+    if (p.formats !== undefined) this.rtpFormats = p.formats;
+  }
+
+  /** (Re)build the bridge once both sides have formats; a codec change builds a new one. */
+  private rebuildBridge(): void {
+    if (this.mode !== 'rtp' || !this.webrtc || !this.rtp || !this.webrtcFormats || !this.rtpFormats) return;
+    this.bridge?.close();
+    this.bridge = null;
+    try {
+      this.bridge = new MediaBridge({
+        a: { leg: this.webrtc, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt },
+        b: { leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, ptimeMs: this.bridgeParams.rtpPtimeMs },
+        logger: this.log,
+      });
+    } catch (e) {
+      const code = e instanceof TandemError ? e.code : 'ERR_MEDIA_BRIDGE';
+      this.emit({ kind: 'error', code, message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+  }
+
+  /** Called once a second by the worker: WebRTC-side RTP inactivity (the RTP leg reports its own). */
+  tick(now: number): void {
+    const leg = this.webrtc;
+    if (!leg || this.closed || this.cfg.rtpTimeoutMs <= 0) return;
+    const rx = leg.counters.rxPackets;
+    if (rx !== this.lastRx) { this.lastRx = rx; this.lastRxAt = now; return; }
+    if (now - this.lastRxAt >= this.cfg.rtpTimeoutMs) {
+      this.emit({ kind: 'inactivity', leg: 'webrtc', idleMs: now - this.lastRxAt });
+      this.lastRxAt = now;
+    }
+  }
+
+  stats(worker: number): CallStats {
+    const leg = this.requireLeg();
+    const b = this.bridge;
+    return {
+      callId: this.callId, worker, webrtc: leg.stats(), rtp: this.rtp ? { ...this.rtp.counters } : null,
+      bridge: b ? { webrtcToRtp: { ...b.aToB }, rtpToWebrtc: { ...b.bToA } } : null,
+    };
+  }
+
+  private requireLeg(): WebRtcLeg {
+    if (!this.webrtc) throw new UnsupportedError('ERR_MEDIA_NOT_ALLOCATED', 'call has no WebRTC leg', { data: { callId: this.callId } });
+    return this.webrtc;
+  }
+
+  /** Close bridge and legs (idempotent). */
+  close(): void {
+    this.closed = true;
+    this.bridge?.close();
+    this.bridge = null;
+    this.webrtc?.close();
+    this.webrtc = null;
+    this.rtp?.close();
+    this.rtp = null;
+  }
+}

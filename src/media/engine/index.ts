@@ -1,0 +1,2 @@
+export { MediaEngine, MediaEngineError, type MediaEngineOptions } from './media-engine.js';
+export type * from './protocol.js';

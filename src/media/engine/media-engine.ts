@@ -1,0 +1,303 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { InvalidStateError, TandemError, ValidationError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { WebRtcLocalParams } from '../webrtc/types.js';
+import type {
+  AllocateRequest, AllocateResult, ApplyRequest, CallEvent, CallStats, UpdateRequest, WorkerConfig, WorkerMessage,
+  WorkerRequestBody, WorkerStats,
+} from './protocol.js';
+
+/** A worker did not answer, crashed, or reported an error for a request. */
+export class MediaEngineError extends TandemError {}
+
+export interface MediaEngineOptions {
+  /** Worker threads; default os.availableParallelism(). */
+  workers?: number;
+  /** Default '127.0.0.1'. */
+  bindAddress?: string;
+  /** Addresses advertised in ICE candidates; default [bindAddress] (or 127.0.0.1 for 0.0.0.0). */
+  announcedAddresses?: string[];
+  /** UDP port range, split evenly between workers. Default 40000–49999. */
+  portMin?: number;
+  portMax?: number;
+  /** ICE-lite for every call unless the call overrides it. Default false. */
+  iceLite?: boolean;
+  /** RTP inactivity before an 'inactivity' event, ms; 0 = never. Default 60000. */
+  rtpTimeoutMs?: number;
+  /**
+   * SRTP profiles accepted in DTLS (RFC 5764 use_srtp), preference order. Default
+   * ['AES_CM_128_HMAC_SHA1_80'] only: as DTLS client we cannot choose, and browsers as
+   * DTLS server pick GCM when offered, which runs on werift's slower SRTP (docs/media.md).
+   * Add 'AEAD_AES_128_GCM' to accept it.
+   */
+  srtpProfiles?: WorkerConfig['srtpProfiles'];
+  /** Control request timeout, ms. Default 5000. */
+  requestTimeoutMs?: number;
+  /** Restart a crashed worker. Default true. */
+  restartCrashed?: boolean;
+  /** On close, how long a worker may take to end by itself before it is terminated, ms. Default 5000. */
+  shutdownGraceMs?: number;
+  /** Worker log level. Default 'warn'. */
+  workerLogLevel?: string;
+  logger?: Logger;
+  /** Call events (ICE/DTLS state, inactivity, closed by a crash). */
+  onEvent?(callId: string, event: CallEvent): void;
+  /** Override the worker script (tests). Default new URL('./media-worker.js', import.meta.url). */
+  workerUrl?: URL;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+  type: string;
+}
+
+interface WorkerSlot {
+  index: number;
+  cfg: WorkerConfig;
+  worker: Worker | null;
+  ready: Promise<void>;
+  calls: Set<string>;
+  pending: Map<number, Pending>;
+  exiting: boolean;
+  restarts: number;
+}
+
+/**
+ * The media plane's front door on the main thread. Starts one worker thread per
+ * core, places each call on the least-loaded worker (both legs and the bridge
+ * of a call live in that worker), and drives them with typed control messages
+ * (allocate / apply / update / close / stats). A crashed worker's calls are
+ * reported closed and the worker is restarted.
+ */
+export class MediaEngine {
+  private readonly slots: WorkerSlot[] = [];
+  private readonly callWorker = new Map<string, WorkerSlot>();
+  private nextId = 1;
+  private closed = false;
+  private readonly timeoutMs: number;
+  private readonly workerUrl: URL;
+
+  private constructor(private readonly opts: MediaEngineOptions) {
+    this.timeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.workerUrl = opts.workerUrl ?? new URL('./media-worker.js', import.meta.url);
+  }
+
+  /** Start the workers and wait until each has its DTLS certificate. */
+  static async start(opts: MediaEngineOptions = {}): Promise<MediaEngine> {
+    const e = new MediaEngine(opts);
+    const n = opts.workers ?? os.availableParallelism();
+    const min = opts.portMin ?? 40000;
+    const max = opts.portMax ?? 49999;
+    if (!Number.isInteger(n) || n < 1) throw new ValidationError('ERR_MEDIA_WORKERS', 'workers must be ≥ 1', { data: { workers: n } });
+    const span = Math.floor((max - min + 1) / n);
+    if (span < 4) throw new ValidationError('ERR_MEDIA_PORT_RANGE', 'port range too small for the worker count', { data: { min, max, workers: n } });
+    const bind = opts.bindAddress ?? '127.0.0.1';
+    for (let i = 0; i < n; i++) {
+      const cfg: WorkerConfig = {
+        index: i, bindAddress: bind,
+        announcedAddresses: opts.announcedAddresses ?? [bind === '0.0.0.0' ? '127.0.0.1' : bind],
+        portMin: min + i * span, portMax: min + (i + 1) * span - 1,
+        iceLite: opts.iceLite ?? false, rtpTimeoutMs: opts.rtpTimeoutMs ?? 60000,
+        srtpProfiles: opts.srtpProfiles ?? ['AES_CM_128_HMAC_SHA1_80'],
+        logLevel: opts.workerLogLevel ?? 'warn',
+      };
+      const slot: WorkerSlot = { index: i, cfg, worker: null, ready: Promise.resolve(), calls: new Set(), pending: new Map(), exiting: false, restarts: 0 };
+      e.slots.push(slot);
+      e.spawn(slot);
+    }
+    try {
+      await Promise.all(e.slots.map((s) => s.ready));
+    } catch (err) {
+      await e.close();
+      throw err;
+    }
+    return e;
+  }
+
+  private spawn(slot: WorkerSlot): void {
+    // @evan/opus's native addon encodes into one process-wide static buffer exposed as an
+    // external ArrayBuffer: two worker threads would race on it, and a thread that loaded it
+    // crashes the process when it exits. Workers therefore use its WASM build (per-thread memory).
+    const env = { ...process.env, OPUS_FORCE_WASM: '1' };
+    const w = new Worker(this.workerUrl, { workerData: slot.cfg, name: `tandem-media-${slot.index}`, env });
+    slot.worker = w;
+    slot.exiting = false;
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const onReady = (m: WorkerMessage): void => {
+        if (m.type === 'ready') { w.off('message', onReady); resolve(); }
+      };
+      w.on('message', onReady);
+      w.once('exit', (code) => reject(new MediaEngineError('ERR_MEDIA_WORKER_START', `media worker ${slot.index} exited (${code}) before ready`)));
+    });
+    slot.ready.catch(() => undefined);
+    w.on('message', (m: WorkerMessage) => this.onMessage(slot, m));
+    w.on('error', (err) => {
+      this.opts.logger?.error({ worker: slot.index, err: err.message }, 'media worker error');
+    });
+    w.on('exit', (code) => this.onExit(slot, w, code));
+  }
+
+  private onMessage(slot: WorkerSlot, m: WorkerMessage): void {
+    if (m.type === 'response') {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new MediaEngineError(m.error.code, m.error.message, { data: { worker: slot.index } }));
+    } else if (m.type === 'event') {
+      this.opts.onEvent?.(m.callId, m.event);
+    }
+  }
+
+  private onExit(slot: WorkerSlot, w: Worker, code: number): void {
+    if (slot.worker !== w) return;
+    slot.worker = null;
+    for (const [id, p] of slot.pending) {
+      clearTimeout(p.timer);
+      p.reject(new MediaEngineError('ERR_MEDIA_WORKER_EXIT', `media worker ${slot.index} exited during ${p.type}`, { data: { id, code } }));
+    }
+    slot.pending.clear();
+    const orphaned = [...slot.calls];
+    slot.calls.clear();
+    for (const callId of orphaned) this.callWorker.delete(callId);
+    if (this.closed || slot.exiting) return;
+    this.opts.logger?.error({ worker: slot.index, code, calls: orphaned.length }, 'media worker crashed');
+    for (const callId of orphaned) this.opts.onEvent?.(callId, { kind: 'closed', reason: 'worker-crash' });
+    if (this.opts.restartCrashed ?? true) {
+      slot.restarts++;
+      this.spawn(slot);
+    }
+  }
+
+  private request<T>(slot: WorkerSlot, msg: WorkerRequestBody): Promise<T> {
+    const w = slot.worker;
+    if (this.closed) return Promise.reject(new InvalidStateError('ERR_MEDIA_ENGINE_CLOSED', 'media engine is closed'));
+    if (!w) return Promise.reject(new MediaEngineError('ERR_MEDIA_WORKER_DOWN', `media worker ${slot.index} is not running`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        slot.pending.delete(id);
+        reject(new MediaEngineError('ERR_MEDIA_WORKER_TIMEOUT', `media worker ${slot.index} did not answer ${msg.type} in ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, type: msg.type });
+      w.postMessage({ ...msg, id });
+    });
+  }
+
+  private slotOf(callId: string): WorkerSlot {
+    const s = this.callWorker.get(callId);
+    if (!s) throw new MediaEngineError('ERR_MEDIA_UNKNOWN_CALL', `no media for call ${callId}`, { data: { callId } });
+    return s;
+  }
+
+  /** Allocate a call's endpoints on the least-loaded worker. */
+  async allocate(callId: string, req: AllocateRequest): Promise<AllocateResult> {
+    if (this.callWorker.has(callId)) throw new MediaEngineError('ERR_MEDIA_DUPLICATE_CALL', `call ${callId} already allocated`);
+    const live = this.slots.filter((s) => s.worker !== null);
+    if (live.length === 0) throw new MediaEngineError('ERR_MEDIA_WORKER_DOWN', 'no media worker running');
+    const slot = live.reduce((a, b) => (b.calls.size < a.calls.size ? b : a));
+    slot.calls.add(callId);
+    this.callWorker.set(callId, slot);
+    try {
+      await slot.ready;
+      return await this.request<AllocateResult>(slot, { type: 'allocate', callId, req });
+    } catch (e) {
+      slot.calls.delete(callId);
+      this.callWorker.delete(callId);
+      throw e;
+    }
+  }
+
+  /** Apply the negotiated remote parameters; returns our (possibly resolved) local parameters. */
+  async apply(callId: string, req: ApplyRequest): Promise<WebRtcLocalParams> {
+    return this.request(this.slotOf(callId), { type: 'apply', callId, req });
+  }
+
+  /** Re-offer handling: hold/resume, codec change, ICE restart. */
+  async update(callId: string, req: UpdateRequest): Promise<WebRtcLocalParams> {
+    return this.request(this.slotOf(callId), { type: 'update', callId, req });
+  }
+
+  async stats(callId: string): Promise<CallStats> {
+    return this.request(this.slotOf(callId), { type: 'stats', callId });
+  }
+
+  /** Per-worker load and CPU (process.cpuUsage inside each worker thread). */
+  workerStats(): Promise<WorkerStats[]> {
+    return Promise.all(this.slots.filter((s) => s.worker).map((s) => this.request<WorkerStats>(s, { type: 'worker-stats' })));
+  }
+
+  /** Close a call's media. Idempotent; unknown calls are ignored. */
+  async closeCall(callId: string): Promise<void> {
+    const slot = this.callWorker.get(callId);
+    if (!slot) return;
+    this.callWorker.delete(callId);
+    slot.calls.delete(callId);
+    if (slot.worker && !this.closed) await this.request(slot, { type: 'close', callId }).catch(() => undefined);
+  }
+
+  /** Which worker a call lives on (diagnostics). */
+  workerOf(callId: string): number | null {
+    return this.callWorker.get(callId)?.index ?? null;
+  }
+
+  get workerCount(): number {
+    return this.slots.length;
+  }
+
+  /** Calls per worker. */
+  load(): number[] {
+    return this.slots.map((s) => s.calls.size);
+  }
+
+  /** Number of times a crashed worker was restarted, per worker. */
+  restarts(): number[] {
+    return this.slots.map((s) => s.restarts);
+  }
+
+  /** Terminate worker `index` abruptly (diagnostics and crash tests). */
+  async killWorker(index: number): Promise<void> {
+    const w = this.slots[index]?.worker;
+    if (w) await w.terminate();
+  }
+
+  /** Wait for a worker that was asked to shut down to end by itself; terminate it after `ms`. */
+  private async waitExit(w: Worker, ms: number): Promise<void> {
+    if (w.threadId === -1) return;
+    let timer: NodeJS.Timeout | null = null;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
+    const r = await Promise.race([exited, late]);
+    if (timer) clearTimeout(timer);
+    if (r === 'late') await w.terminate();
+  }
+
+  /** Close every call and terminate every worker. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const shutdowns = this.slots.map(async (s) => {
+      const w = s.worker;
+      if (!w) return;
+      s.exiting = true;
+      await this.request(s, { type: 'shutdown' }).catch(() => undefined);
+    });
+    await Promise.all(shutdowns);
+    this.closed = true;
+    for (const s of this.slots) {
+      const w = s.worker;
+      for (const p of s.pending.values()) { clearTimeout(p.timer); p.reject(new InvalidStateError('ERR_MEDIA_ENGINE_CLOSED', 'media engine closed')); }
+      s.pending.clear();
+      for (const callId of s.calls) this.opts.onEvent?.(callId, { kind: 'closed', reason: 'engine-closed' });
+      s.calls.clear();
+      if (w) {
+        s.worker = null;
+        await this.waitExit(w, this.opts.shutdownGraceMs ?? 5000);
+      }
+    }
+    this.callWorker.clear();
+  }
+}

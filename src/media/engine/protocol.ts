@@ -1,0 +1,145 @@
+/**
+ * The typed control protocol between the main thread (MediaEngine) and a media
+ * worker. Control only: no media packet ever crosses it. Every request carries
+ * an `id`; the worker answers with a `response` of the same id. Worker-initiated
+ * notifications are `event` messages. All payloads are structured-clone safe.
+ */
+import type { LegCounters, PayloadFormat } from '../leg.js';
+import type { BridgeDirectionCounters } from '../bridge/index.js';
+import type { LatchMode, LegDirection, RemoteEndpoint } from '../rtp-leg/index.js';
+import type { SrtpSessionKeys } from '../srtp/index.js';
+import type {
+  MediaDirection, WebRtcLocalParams, WebRtcRemoteParams,
+} from '../webrtc/types.js';
+import type { WebRtcLegStats } from '../webrtc/webrtc-leg.js';
+
+/** Worker configuration (sent once in workerData). */
+export interface WorkerConfig {
+  index: number;
+  bindAddress: string;
+  announcedAddresses: string[];
+  /** This worker's slice of the UDP port range. */
+  portMin: number;
+  portMax: number;
+  iceLite: boolean;
+  /** Inactivity (no RTP received on the WebRTC leg) before an 'inactivity' event; 0 = never. */
+  rtpTimeoutMs: number;
+  srtpProfiles: ('AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM')[];
+  logLevel: string;
+}
+
+/** How the WebRTC side of a call is connected inside the worker. */
+export type BridgeMode =
+  /** WebRTC leg ↔ bridge ↔ RTP leg (requires src/media/rtp-leg + src/media/bridge). */
+  | 'rtp'
+  /** Echo what the browser sends back to it (diagnostics, tests, benchmarks of the WebRTC path). */
+  | 'echo';
+
+export interface AllocateRequest {
+  /** true when Tandem sends the offer toward the browser. */
+  offerer: boolean;
+  /** Override the engine's ICE-lite setting for this call. */
+  iceLite?: boolean;
+  bridge: BridgeMode;
+  /** RTP side (bridge 'rtp'): RTCP multiplexed on the RTP port. Default false. */
+  rtcpMux?: boolean;
+}
+
+/** The RTP endpoint's local transport, for the SIP-side SDP (c=, m= port, a=rtcp). */
+export interface RtpLocalParams {
+  address: string;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+export interface AllocateResult {
+  webrtc: WebRtcLocalParams;
+  rtp: RtpLocalParams | null;
+  worker: number;
+}
+
+/** Negotiated parameters of the SIP (RTP) side, from the SDP core. */
+export interface RtpRemoteParams {
+  remote: RemoteEndpoint | null;
+  formats: PayloadFormat[];
+  /** SDES keys (RFC 4568) or null for RTP/AVP. */
+  srtp?: SrtpSessionKeys | null;
+  direction?: LegDirection;
+  latch?: LatchMode;
+}
+
+/** Bridge preferences (which PT to send toward each leg, ptime toward the RTP leg). */
+export interface BridgeParams {
+  webrtcSendPt?: number;
+  rtpSendPt?: number;
+  rtpPtimeMs?: number;
+}
+
+export interface ApplyRequest {
+  webrtc?: WebRtcRemoteParams;
+  rtp?: RtpRemoteParams;
+  bridge?: BridgeParams;
+}
+
+export interface UpdateRequest {
+  /** New remote parameters (re-offer/answer): hold/resume, codec change, ICE restart by the peer. */
+  webrtc?: WebRtcRemoteParams;
+  /** New SIP-side parameters (re-INVITE): address, formats, keys, direction. */
+  rtp?: Partial<RtpRemoteParams>;
+  bridge?: BridgeParams;
+  /** We start an ICE restart: new local credentials are returned. */
+  restartIce?: boolean;
+  /** Only change the WebRTC leg's direction (hold/resume) without new remote parameters. */
+  direction?: MediaDirection;
+}
+
+export interface CallStats {
+  callId: string;
+  worker: number;
+  webrtc: WebRtcLegStats;
+  rtp: LegCounters | null;
+  bridge: { webrtcToRtp: BridgeDirectionCounters; rtpToWebrtc: BridgeDirectionCounters } | null;
+}
+
+export interface WorkerStats {
+  worker: number;
+  calls: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+  heapUsed: number;
+}
+
+export type WorkerRequest =
+  | { type: 'allocate'; id: number; callId: string; req: AllocateRequest }
+  | { type: 'apply'; id: number; callId: string; req: ApplyRequest }
+  | { type: 'update'; id: number; callId: string; req: UpdateRequest }
+  | { type: 'close'; id: number; callId: string }
+  | { type: 'stats'; id: number; callId: string }
+  | { type: 'worker-stats'; id: number }
+  | { type: 'shutdown'; id: number };
+
+/** A request before its id is assigned (distributes Omit over the union). */
+export type WorkerRequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export interface WorkerErrorPayload {
+  code: string;
+  message: string;
+}
+
+export type WorkerResponse =
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: WorkerErrorPayload };
+
+/** Notifications from a worker about a call. */
+export type CallEvent =
+  | { kind: 'ice-state'; state: string }
+  | { kind: 'dtls-state'; state: string; error?: string }
+  | { kind: 'inactivity'; leg: 'webrtc' | 'rtp'; idleMs: number }
+  | { kind: 'error'; code: string; message: string }
+  | { kind: 'closed'; reason: 'worker-crash' | 'engine-closed' };
+
+export type WorkerEvent =
+  | { type: 'event'; callId: string; event: CallEvent }
+  | { type: 'ready'; fingerprint: string };
+
+export type WorkerMessage = WorkerResponse | WorkerEvent;
