@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { RtpView } from '../../../../src/media/rtp/rtp-view.js';
 import { writeRtpPacket } from '../../../../src/media/rtp/rtp-writer.js';
 import { classifyPacket, PacketKind } from '../../../../src/media/net/demux.js';
