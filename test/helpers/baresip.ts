@@ -3,9 +3,9 @@
  * plays a WAV tone as its microphone and records what it hears.
  *
  * `startBaresip()` writes a config dir under .tmp/ (config + accounts, after
- * /work/shared/peers/baresip/config.example), generates the tone WAV, starts
+ * the team peer recipe (baresip config.example)), generates the tone WAV, starts
  * `baresip -f DIR`, and connects to its `ctrl_tcp` module (netstring-framed
- * JSON, as /work/shared/peers/tools/bs_ctrl.py). Recordings come from the
+ * JSON, as the team peer recipes: tools/bs_ctrl.py). Recordings come from the
  * `sndfile` module: `dump-*-dec.wav` is what baresip heard (decoded from the
  * network), `dump-*-enc.wav` what it sent.
  *

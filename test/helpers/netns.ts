@@ -3,7 +3,7 @@
  * loopback exists: ICE stacks (werift, baresip, Chromium) then have nothing to
  * gather but 127.0.0.1, and ports never clash with the host.
  *
- * Recipe (see /work/shared/peers/README.md):
+ * Recipe (see the team peer recipes: README.md):
  *   unshare -n sh -c 'ip link set lo up; <command>'
  * With `veth: true`, a veth pair is added and 127.0.0.2/32 put on v0, for peers
  * that refuse loopback interfaces outright (baresip's ICE module).

@@ -12,7 +12,7 @@
  * 97 exit on internal command, 99 normal exit without calls processed,
  * 255 (-1) fatal error, 254 (-2) fatal error binding a socket.
  *
- * Scenarios: test/fixtures/sipp/ (project copies of /work/shared/peers/sipp):
+ * Scenarios: test/fixtures/sipp/ (project copies of the team peer recipes: sipp):
  * - uas_pcmu_echo.xml: answers with PCMU + telephone-event on [media_port]; use `rtpEcho: true`.
  * - uac_pcmu_play.xml: calls `service@remote`, streams `tone.pcmu` (written by
  *   this helper from `toneHz`, default 1000 Hz) as PT 0 for 4 s, then BYE.

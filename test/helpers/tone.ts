@@ -4,7 +4,7 @@
  * Assert on audio, not on packets: send a known tone (e.g. 1000 Hz one way,
  * 440 Hz the other) and check with {@link toneDominates} that the tone
  * dominates what arrived. The block analysis mirrors
- * /work/shared/peers/tools/wav_tone.py: 100 ms blocks, a block counts when the
+ * the team peer recipes: tools/wav_tone.py: 100 ms blocks, a block counts when the
  * tone holds more than 80 % of the block's energy (and, here, also beats every
  * other candidate frequency).
  */

@@ -1,6 +1,6 @@
 /**
  * Chromium (playwright-core, /usr/bin/chromium) for the demo page tests, with the
- * flags from /work/shared/peers/README.md: fake microphone playing a tone file,
+ * flags from the team peer recipes: README.md: fake microphone playing a tone file,
  * loopback ICE candidates, self-signed certificates accepted.
  */
 import fs from 'node:fs';
