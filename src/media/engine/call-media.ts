@@ -115,6 +115,9 @@ export class CallMedia {
   /** (Re)build the bridge once both sides have formats; a codec change builds a new one. */
   private rebuildBridge(): void {
     if (this.mode !== 'rtp' || !this.webrtc || !this.rtp || !this.webrtcFormats || !this.rtpFormats) return;
+    // Same legs in the same roles: the new bridge continues both outgoing streams (same SSRC, next
+    // sequence number, timestamp advanced by the wall time; RFC 3550 §5.1), e.g. across hold/resume.
+    const state = this.bridge?.outputState() ?? null;
     this.bridge?.close();
     this.bridge = null;
     try {
@@ -122,6 +125,7 @@ export class CallMedia {
         a: { leg: this.webrtc, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt },
         b: { leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, ptimeMs: this.bridgeParams.rtpPtimeMs },
         logger: this.log,
+        ...(state !== null ? { continueFrom: { outputState: () => state } } : {}),
       });
     } catch (e) {
       const code = e instanceof TandemError ? e.code : 'ERR_MEDIA_BRIDGE';

@@ -107,6 +107,12 @@ export interface WorkerStats {
   cpuUserMicros: number;
   cpuSystemMicros: number;
   heapUsed: number;
+  /** Process RSS as seen from the worker (shared by all threads of the process). */
+  rss: number;
+  /** Port pairs booked in this worker's slice of the range (a WebRTC leg takes one, an RTP leg one). */
+  portPairsUsed: number;
+  /** Port pairs this worker's slice holds. */
+  portPairsCapacity: number;
 }
 
 export type WorkerRequest =

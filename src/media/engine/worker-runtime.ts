@@ -81,9 +81,10 @@ export class WorkerRuntime {
         return this.call(msg.callId).stats(this.cfg.index);
       case 'worker-stats': {
         const cpu = process.cpuUsage();
+        const mem = process.memoryUsage();
         const s: WorkerStats = {
           worker: this.cfg.index, calls: this.calls.size, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system,
-          heapUsed: process.memoryUsage().heapUsed,
+          heapUsed: mem.heapUsed, rss: mem.rss, portPairsUsed: this.pool.used, portPairsCapacity: this.pool.capacity,
         };
         return s;
       }

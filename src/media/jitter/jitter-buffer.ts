@@ -68,6 +68,12 @@ export interface JitterBufferStats {
   overflow: number;
   /** Re-anchorings after sequence jumps (new stream). */
   resets: number;
+  /**
+   * Re-anchorings of the playout clock because a packet arrived more than
+   * `maxDelayMs` behind the schedule (the sender stalled, or its clock runs
+   * slower than its timestamps).
+   */
+  reanchors: number;
   /** RFC 3550 A.8 interarrival jitter, in ms. */
   jitterMs: number;
   /** Adaptive target delay, in ms. */
@@ -134,7 +140,7 @@ export class JitterBuffer {
   private relPos = 0;
   private sinceTarget = 0;
 
-  private readonly counters = { received: 0, late: 0, duplicates: 0, lost: 0, played: 0, overflow: 0, resets: 0 };
+  private readonly counters = { received: 0, late: 0, duplicates: 0, lost: 0, played: 0, overflow: 0, resets: 0, reanchors: 0 };
 
   constructor(options: JitterBufferOptions) {
     this.rate = options.clockRate;
@@ -180,6 +186,7 @@ export class JitterBuffer {
           return 'duplicate';
         }
         this.counters.late++;
+        this.lateArrival(timestamp, arrivalMs);
         return 'late';
       }
     }
@@ -216,6 +223,25 @@ export class JitterBuffer {
     return 'ok';
   }
 
+  /**
+   * A packet came after its slot was declared lost: the delay is too short for
+   * this sender (e.g. its clock runs slower than its timestamps). Raise the
+   * delay at once toward covering it (by up to two frames; up to `maxDelayMs`, beyond which `observe` re-anchors)
+   * instead of waiting for the 2 ms-per-slot adaptation, so the next packets are
+   * played rather than concealed and dropped as late too.
+   */
+  private lateArrival(timestamp: number, arrivalMs: number): void {
+    const ext = this.refRtpTs < 0 ? timestamp : this.refExtTs + ((timestamp - this.refRtpTs) | 0);
+    const transit = arrivalMs - (ext * 1000) / this.rate;
+    const need = transit - this.anchor() + this.safety;
+    if (need > this.delay) {
+      // At most two frames per late packet: a drifting sender is covered in small steps, and a single
+      // network spike does not open a long gap in the playout.
+      this.delay = Math.min(this.maxDelay, this.delay + Math.min(need - this.delay, 2 * this.frameMs));
+      if (this.target < this.delay) this.target = this.delay;
+    }
+  }
+
   /** Updates jitter (RFC 3550 A.8), the transit anchor and the delay target. */
   private observe(ext: number, arrivalMs: number): void {
     const transit = arrivalMs - (ext * 1000) / this.rate;
@@ -232,7 +258,21 @@ export class JitterBuffer {
       this.anchorSince = arrivalMs;
     }
     if (transit < this.anchorCur) this.anchorCur = transit;
-    const anchor = Math.min(this.anchorCur, this.anchorPrev);
+    let anchor = Math.min(this.anchorCur, this.anchorPrev);
+    if (transit - anchor > this.maxDelay) {
+      // The packet is later than the largest delay we may add: the sender stalled and resumed with
+      // continuous timestamps, or its clock runs slower than its timestamps. Keeping the old (smaller)
+      // anchor would make every missing slot due at once (a burst of concealment faster than real time,
+      // and the real packets then "late"): follow the sender instead. A one-off network spike is undone
+      // by the next on-time packet (the anchor is a minimum).
+      this.anchorCur = transit;
+      this.anchorPrev = transit;
+      this.anchorSince = arrivalMs;
+      this.relCount = 0;
+      this.relPos = 0;
+      this.counters.reanchors++;
+      anchor = transit;
+    }
 
     this.rel[this.relPos] = transit - anchor;
     this.relPos = (this.relPos + 1) % HISTORY;

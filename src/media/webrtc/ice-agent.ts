@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   ATTR_ICE_CONTROLLED, ATTR_ICE_CONTROLLING, ATTR_PRIORITY, ATTR_USE_CANDIDATE, ATTR_USERNAME, ATTR_ERROR_CODE,
-  ATTR_XOR_MAPPED_ADDRESS, STUN_BINDING_ERROR, STUN_BINDING_REQUEST, STUN_BINDING_SUCCESS, decodeStun, encodeStun,
+  ATTR_XOR_MAPPED_ADDRESS, STUN_BINDING_ERROR, STUN_BINDING_INDICATION, STUN_BINDING_REQUEST, STUN_BINDING_SUCCESS,
+  decodeStun, encodeStun,
   newTransactionId, u32, verifyIntegrity, xorMappedAddress, type StunAttr,
 } from './stun.js';
 import type { IceCandidateParams, IceState } from './types.js';
@@ -36,9 +37,13 @@ interface Check {
   nominate: boolean;
 }
 
-/** Generate an ICE ufrag/pwd pair (RFC 8445 §5.3: ufrag ≥ 24 bits, pwd ≥ 128 bits). */
+/**
+ * Generate an ICE ufrag/pwd pair (RFC 8445 §5.3: ufrag ≥ 24 bits, pwd ≥ 128 bits). Plain base64
+ * of a multiple of 3 bytes: only ice-chars (ALPHA / DIGIT / "+" / "/", RFC 8839 §5.4), no padding
+ * (base64url's "-" and "_" are not ice-chars and the SDP writer refuses them).
+ */
 export function newIceCredentials(): { ufrag: string; pwd: string } {
-  return { ufrag: randomBytes(6).toString('base64url'), pwd: randomBytes(18).toString('base64url') };
+  return { ufrag: randomBytes(6).toString('base64'), pwd: randomBytes(18).toString('base64') };
 }
 
 const MAX_TRIES = 7;
@@ -173,9 +178,12 @@ export class IceAgent {
       const key = `${address}:${port}`;
       const check = this.checks.get(key);
       if (!check || !check.txId.equals(msg.transactionId)) {
-        // Consent response on the selected pair.
-        if (msg.type === STUN_BINDING_SUCCESS && verifyIntegrity(msg, this.remotePwd)) this.lastConsent = this.clock.now();
-        return true;
+        // Consent response on the selected pair; anything else (unsolicited, error, bad integrity) is a drop.
+        if (msg.type === STUN_BINDING_SUCCESS && verifyIntegrity(msg, this.remotePwd)) {
+          this.lastConsent = this.clock.now();
+          return true;
+        }
+        return false;
       }
       if (msg.type === STUN_BINDING_ERROR || !verifyIntegrity(msg, this.remotePwd)) return false;
       this.stats.responsesReceived++;
@@ -188,7 +196,8 @@ export class IceAgent {
       }
       return true;
     }
-    return true;
+    // Binding indications are keepalives (RFC 8445 §11); other STUN methods/classes are not ours: a counted drop.
+    return msg.type === STUN_BINDING_INDICATION;
   }
 
   private buildRequest(txId: Buffer, nominate: boolean): Buffer {
