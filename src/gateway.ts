@@ -11,6 +11,10 @@ import { DrachtioServer } from './drachtio/drachtio-server.js';
 import { TandemApp } from './app/app.js';
 import { TransportFlowMonitor } from './app/signaling/transport-flow-monitor.js';
 import type { AppSrf } from './app/signaling/srf-types.js';
+import { MediaEngine } from './media/engine/index.js';
+import { opusBackends } from './media/codecs/opus.js';
+import { SessionFactory } from './session/index.js';
+import type { SessionSrf } from './session/index.js';
 
 /** The parts of drachtio-srf's Srf the gateway drives (connect/disconnect and its events). */
 interface SrfConnection {
@@ -35,6 +39,8 @@ export class Gateway {
   private drachtio: DrachtioServer | null = null;
   private srf: SrfConnection | null = null;
   private app: TandemApp | null = null;
+  private engine: MediaEngine | null = null;
+  private sessions: SessionFactory | null = null;
   private srfConnected = false;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -46,6 +52,16 @@ export class Gateway {
   /** The embedded drachtio listener's port (after start), for tests and tools. */
   get drachtioPort(): number | null {
     return this.drachtio ? this.drachtio.address().port : null;
+  }
+
+  /** The media engine (after start). */
+  get media(): MediaEngine | null {
+    return this.engine;
+  }
+
+  /** The call session factory (after start). */
+  get calls(): SessionFactory | null {
+    return this.sessions;
   }
 
   /** The embedded SIP core (null in remote mode). */
@@ -87,12 +103,28 @@ export class Gateway {
     }
     if (drachtioHost === '0.0.0.0') drachtioHost = '127.0.0.1';
 
-    this.app = new TandemApp(cfg, {
-      logger: this.logger.child({ part: 'app' }),
-      ...(this.sipCore ? { flows: new TransportFlowMonitor(this.sipCore.stack.transport) } : {}),
-    });
     const srf = new Srf() as unknown as SrfConnection;
     this.srf = srf;
+    const m = cfg.media;
+    const sdpAddress = m.announcedAddress !== '' ? m.announcedAddress : (m.bindAddress === '0.0.0.0' ? '127.0.0.1' : m.bindAddress);
+    this.engine = await MediaEngine.start({
+      ...(m.workers > 0 ? { workers: m.workers } : {}),
+      bindAddress: m.bindAddress,
+      announcedAddresses: [sdpAddress],
+      portMin: m.portMin,
+      portMax: m.portMax,
+      iceLite: m.iceLite,
+      rtpTimeoutMs: m.rtpTimeoutSeconds * 1000,
+      logger: this.logger.child({ part: 'media' }),
+      onEvent: (callId, event) => this.sessions?.onMediaEvent(callId, event),
+    });
+    this.logger.info({ workers: this.engine.workerCount, opus: opusBackends(), ports: `${m.portMin}-${m.portMax}`, address: sdpAddress }, `media engine: ${this.engine.workerCount} worker(s)`);
+    this.sessions = new SessionFactory({ srf: srf as unknown as SessionSrf, media: this.engine, sdpAddress, domain: cfg.auth.realm });
+    this.app = new TandemApp(cfg, {
+      logger: this.logger.child({ part: 'app' }),
+      sessions: this.sessions,
+      ...(this.sipCore ? { flows: new TransportFlowMonitor(this.sipCore.stack.transport) } : {}),
+    });
     this.app.attach(srf as unknown as AppSrf);
     this.http.addHealthCheck('drachtio', () => ({ ok: this.srfConnected }));
     srf.on('error', (err) => {
@@ -122,6 +154,7 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
+    await this.sessions?.close();
     if (this.srf) {
       this.srf.removeAllListeners('connect');
       try {
@@ -131,6 +164,7 @@ export class Gateway {
       }
     }
     await this.app?.close();
+    await this.engine?.close();
     await this.drachtio?.close();
     await this.sipCore?.close();
     await this.http.close();

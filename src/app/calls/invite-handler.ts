@@ -61,7 +61,7 @@ export class InviteHandler {
   }
 
   async handle(req: AppRequest, res: AppResponse): Promise<InviteOutcome> {
-    const log = this.log.child({ callId: req.callId, leg: 'a' });
+    const log = this.log.child({ callId: req.get('Call-ID') ?? req.callId, leg: 'a' });
     const send = (status: number, reason: string, headers: Record<string, string> = {}): void => {
       try {
         res.send(status, reason, { headers });

@@ -1,0 +1,483 @@
+import type { Logger } from '../common/logger.js';
+import type { CallSessionRequest } from '../app/calls/call-session-factory.js';
+import type { CalleeLegPlan } from '../app/calls/plan-call.js';
+import type { AppRequest, AppResponse } from '../app/signaling/srf-types.js';
+import type { AllocateResult, CallEvent } from '../media/engine/index.js';
+import {
+  createLegState, isSdpError, sipAnswerToWebrtc, sipOfferToWebrtc, webrtcAnswerToSip, webrtcOfferToSip,
+  type AnswerTranslation, type CallSdpLegs, type CryptoAttribute, type PendingWebRtcOffer, type SipLocalMedia, type SipProfile,
+  type WebRtcLocalMedia,
+} from '../sdp/index.js';
+import {
+  bridgeParams, generateLocalCrypto, newWebRtcIdentity, reverseDirection, rtpRemote, sipFormats, sipLocalMedia, srtpSessionKeys,
+  webrtcLocalMedia, webrtcRemoteParams, withoutSsrcLines, type WebRtcIdentity,
+} from './media-mapping.js';
+import type { MediaPort } from './media-port.js';
+import { SessionError } from './session-errors.js';
+import type { ProvisionalResponse, SentInvite, SessionDialog, SessionRequest, SessionResponse, SessionSrf, UacFailure } from './srf-types.js';
+
+/** Options of a {@link CallSession}. */
+export interface CallSessionOptions {
+  srf: SessionSrf;
+  media: MediaPort;
+  /** The engine's id for this call's media (unique per session). */
+  mediaId: string;
+  /** Address written into SIP-side SDP (c=): `media.announcedAddress` or `media.bindAddress`. */
+  sdpAddress: string;
+  /** Domain for the B leg's From (`sip:<caller>@<domain>`). */
+  domain: string;
+  request: CallSessionRequest;
+  /** Called once when the session has ended (media closed). */
+  onEnded?: (session: CallSession) => void;
+}
+
+type Side = 'a' | 'b';
+type State = 'new' | 'calling' | 'answered' | 'ended';
+
+/** Reason header values (RFC 3326). */
+const REASON = {
+  hangup: 'Q.850;cause=16;text="Normal call clearing"',
+  rtpTimeout: 'Q.850;cause=102;text="RTP inactivity"',
+  mediaFailure: 'Q.850;cause=41;text="Media failure"',
+  internal: 'Q.850;cause=41;text="Internal error"',
+} as const;
+
+/** Maps a failed B leg's final status to the A leg's final response (RFC 3261 §16.7 style). */
+export function mapBLegStatus(status: number | undefined): number {
+  if (status === undefined || status < 300) return 503;
+  if (status === 401 || status === 407) return 503;
+  if (status === 408) return 480;
+  if (status >= 400 && status < 500) return status;
+  if (status >= 600) return status;
+  return 503;
+}
+
+const warning = (text: string): string => `399 tandem "${text.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`;
+
+/**
+ * One call: the A leg (the INVITE received) and one B leg (the INVITE sent), bridged by the
+ * media engine. Browser → phone: the browser's offer becomes a SIP offer (RFC 3264 over
+ * src/sdp), the phone's answer (183 early media or 200) becomes the WebRTC answer. Phone →
+ * browser: the reverse. BYE on either leg ends the other (RFC 3261 §15), CANCEL from A cancels B
+ * (§9), re-INVITEs (hold/resume, ICE restart, RFC 3264 §8) are translated to the other leg.
+ * Every path closes the engine call exactly once.
+ */
+export class CallSession {
+  readonly mediaId: string;
+  private state: State = 'new';
+  private readonly log: { a: Logger; b: Logger; call: Logger };
+  private dialogA: SessionDialog | null = null;
+  private dialogB: SessionDialog | null = null;
+  private uacReq: SentInvite | null = null;
+  private canceled = false;
+  private mediaAllocated = false;
+  private mediaClosed = false;
+  private mediaFailure: string | null = null;
+  private alloc: AllocateResult | null = null;
+  private legs: CallSdpLegs;
+  private readonly identity: WebRtcIdentity = newWebRtcIdentity();
+  private readonly localCrypto: CryptoAttribute[] = generateLocalCrypto();
+  private webrtcLocal: WebRtcLocalMedia | null = null;
+  private sipLocal: SipLocalMedia | null = null;
+  private bLeg: CalleeLegPlan | null = null;
+  private dtlsSetup: 'active' | 'passive' = 'active';
+  private reinviteBusy = false;
+  private earlyAnswer: { sipSdp: string; answer: AnswerTranslation } | null = null;
+  private earlyWork: Promise<void> = Promise.resolve();
+  private endedPromise: Promise<void> | null = null;
+
+  constructor(private readonly opts: CallSessionOptions) {
+    this.mediaId = opts.mediaId;
+    const base = opts.request.logger;
+    this.log = { call: base, a: base.child({ leg: 'a' }), b: base.child({ leg: 'b' }) };
+    this.legs = { webrtc: createLegState({ sessionId: String(Date.now()) }), sip: createLegState({ sessionId: String(Date.now() + 1) }) };
+  }
+
+  /** True once the call has ended (media closed). */
+  get ended(): boolean {
+    return this.state === 'ended';
+  }
+
+  private get req(): SessionRequest {
+    return this.opts.request.req as SessionRequest;
+  }
+
+  private get res(): SessionResponse {
+    return this.opts.request.res as SessionResponse;
+  }
+
+  /** Sets the call up; resolves when A got its final response (the call may continue after). */
+  async run(): Promise<void> {
+    const { plan } = this.opts.request;
+    this.req.on('cancel', () => this.onCancel());
+    this.state = 'calling';
+    try {
+      const first = plan.b[0];
+      if (!first) throw new SessionError('ERR_SESSION_NO_TARGET', 'no B leg in the plan', { data: { sipStatus: 480 } });
+      if (plan.b.some((b) => b.kind === plan.a.kind)) {
+        const what = plan.a.kind === 'webrtc' ? 'browser to browser (WebRTC to WebRTC)' : 'phone to phone (RTP to RTP)';
+        throw new SessionError('ERR_SESSION_UNSUPPORTED_LEGS', `${what} calls are not supported by the media engine yet`, { data: { sipStatus: 488 } });
+      }
+      const offer = this.req.body;
+      if (!offer || offer.trim() === '') {
+        throw new SessionError('ERR_SESSION_NO_SDP', 'INVITE without SDP offer (late offer) is not supported', { data: { sipStatus: 488 } });
+      }
+      this.alloc = await this.opts.media.allocate(this.mediaId, {
+        offerer: plan.a.kind === 'sip', bridge: 'rtp',
+        ...(plan.a.kind === 'webrtc' && plan.a.profile.ice === 'lite' ? { iceLite: true } : {}),
+        ...(plan.a.kind === 'sip' && first.profile.ice === 'lite' ? { iceLite: true } : {}),
+      });
+      this.mediaAllocated = true;
+      this.webrtcLocal = webrtcLocalMedia(this.alloc.webrtc, this.identity, this.opts.sdpAddress);
+      if (!this.alloc.rtp) throw new SessionError('ERR_SESSION_MEDIA', 'the engine gave no RTP endpoint', { data: { sipStatus: 503 } });
+      this.checkAlive();
+      let lastErr: unknown = null;
+      for (const b of plan.b) {
+        try {
+          if (plan.a.kind === 'webrtc') await this.browserToPhone(b, offer);
+          else await this.phoneToBrowser(b, offer);
+          lastErr = null;
+          break;
+        } catch (err) {
+          lastErr = err;
+          const status = (err as UacFailure).status;
+          const retry = !this.canceled && this.mediaFailure === null && !(err instanceof SessionError) && !isSdpError(err)
+            && this.dialogB === null && (status === undefined || status === 408 || status === 480 || status >= 500) && status !== 600;
+          if (!retry) break;
+          this.log.b.info({ status, uri: b.uri }, 'B leg failed, trying the next target');
+        }
+      }
+      if (lastErr) throw lastErr;
+    } catch (err) {
+      await this.failSetup(err);
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.canceled) throw new SessionError('ERR_SESSION_CANCELED', 'canceled by the caller', { data: { sipStatus: 487 } });
+    if (this.mediaFailure) throw new SessionError('ERR_SESSION_MEDIA', this.mediaFailure, { data: { sipStatus: 503 } });
+  }
+
+  private headersForB(): Record<string, string> {
+    const { plan } = this.opts.request;
+    const h: Record<string, string> = { From: `<sip:${plan.callerId.user}@${this.opts.domain}>` };
+    if (plan.callerId.pAssertedIdentity) h['P-Asserted-Identity'] = plan.callerId.pAssertedIdentity;
+    return h;
+  }
+
+  private uacOptions(b: CalleeLegPlan, localSdp: string): { localSdp: string; headers: Record<string, string>; proxy?: string } {
+    const hop = b.nextHop;
+    // Over ws/wss the embedded server finds the browser's connection from the Contact (flow); a
+    // proxy there would bypass that.
+    const proxy = hop && hop.transport !== 'ws' && hop.transport !== 'wss' ? `sip:${hop.host.includes(':') ? `[${hop.host}]` : hop.host}:${hop.port};transport=${hop.transport}` : undefined;
+    return { localSdp, headers: this.headersForB(), ...(proxy ? { proxy } : {}) };
+  }
+
+  private async sendB(b: CalleeLegPlan, localSdp: string, onProvisional: (p: ProvisionalResponse) => void): Promise<SessionDialog> {
+    this.bLeg = b;
+    this.log.b.info({ uri: b.uri, profile: b.profile.name }, 'sending INVITE');
+    const dialog = await this.opts.srf.createUAC(b.uri, this.uacOptions(b, localSdp), {
+      cbRequest: (err, sent) => {
+        if (err) return;
+        this.uacReq = sent;
+        if (this.canceled) this.cancelB();
+      },
+      cbProvisional: (p) => {
+        if (this.canceled || this.state !== 'calling') return;
+        try {
+          onProvisional(p);
+        } catch (err) {
+          this.log.b.warn({ err: errText(err), status: p.status }, 'provisional response not relayed');
+        }
+      },
+    });
+    this.uacReq = null;
+    this.dialogB = dialog;
+    this.log.b.info('B leg answered');
+    return dialog;
+  }
+
+  /** A = browser (WebRTC), B = phone/trunk (RTP/AVP or SDES). */
+  private async browserToPhone(b: CalleeLegPlan, browserOffer: string): Promise<void> {
+    const profile = b.profile.media as SipProfile;
+    const sipLocal = sipLocalMedia(this.alloc!.rtp!, this.opts.sdpAddress, profile === 'avp' ? undefined : this.localCrypto);
+    this.sipLocal = sipLocal;
+    const offer = webrtcOfferToSip(browserOffer, { profile, local: sipLocal, legs: this.legs, ptime: b.profile.ptime });
+    this.earlyAnswer = null;
+    const dialog = await this.sendB(b, offer.sdp, (p) => {
+      if ((p.status === 183 || p.status === 180) && p.body && p.body.trim() !== '' && this.earlyAnswer === null) {
+        const sipSdp = p.body;
+        this.earlyWork = this.earlyWork.then(async () => {
+          if (this.earlyAnswer !== null || this.state !== 'calling' || this.canceled) return;
+          const answer = await this.answerBrowser(sipSdp, offer.pending, offer.legs, offer.remote, true);
+          this.earlyAnswer = { sipSdp, answer };
+          this.log.a.info({ status: 183, codec: answer.plan.sip.name, mode: answer.plan.mode }, 'early media');
+          this.res.send(183, { body: withoutSsrcLines(answer.sdp), headers: { 'Content-Type': 'application/sdp' } });
+        }).catch((err: unknown) => this.log.a.warn({ err: errText(err) }, 'early media SDP refused; waiting for the answer'));
+      } else if (p.status === 180 || p.status === 183) {
+        this.res.send(p.status === 183 && this.earlyAnswer === null ? 180 : p.status);
+      }
+    });
+    await this.earlyWork;
+    this.checkAlive();
+    const sipSdp = dialog.remote.sdp;
+    let answer: AnswerTranslation;
+    const early = this.earlyAnswer as { sipSdp: string; answer: AnswerTranslation } | null;
+    if (early && early.sipSdp === sipSdp) answer = early.answer;
+    else answer = await this.answerBrowser(sipSdp, offer.pending, offer.legs, offer.remote, early === null);
+    this.checkAlive();
+    await this.answerA(withoutSsrcLines(answer.sdp));
+  }
+
+  /**
+   * The phone's answer → the browser's answer; applies (first time) or updates the media.
+   * The DTLS role written is the one the engine resolved (RFC 5763 §5).
+   */
+  private async answerBrowser(
+    sipSdp: string, pending: PendingWebRtcOffer, legs: CallSdpLegs, browser: Parameters<typeof webrtcRemoteParams>[0], first: boolean,
+  ): Promise<AnswerTranslation> {
+    let t = sipAnswerToWebrtc(sipSdp, { pending, local: this.webrtcLocal!, legs, setup: this.dtlsSetup });
+    const rtp = { remote: rtpRemote(t.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: reverseDirection(t.remote.direction) };
+    const req = { webrtc: webrtcRemoteParams(browser, t.plan, t.direction), rtp, bridge: bridgeParams(t.plan) };
+    const local = first ? await this.opts.media.apply(this.mediaId, req) : await this.opts.media.update(this.mediaId, req);
+    if ((local.setup === 'active' || local.setup === 'passive') && local.setup !== this.dtlsSetup) {
+      this.dtlsSetup = local.setup;
+      t = sipAnswerToWebrtc(sipSdp, { pending, local: this.webrtcLocal!, legs, setup: this.dtlsSetup });
+    }
+    this.legs = t.legs;
+    this.log.call.info({ mode: t.plan.mode, webrtc: t.plan.webrtc.name, sip: t.plan.sip.name, srtp: t.srtp !== undefined }, 'media applied');
+    return t;
+  }
+
+  /** A = phone/trunk (RTP), B = browser (WebRTC). */
+  private async phoneToBrowser(b: CalleeLegPlan, sipOffer: string): Promise<void> {
+    const { plan } = this.opts.request;
+    const offer = sipOfferToWebrtc(sipOffer, { local: this.webrtcLocal!, legs: this.legs, preferOpus: b.profile.transcoding === 'prefer-opus' });
+    const sipLocal = sipLocalMedia(this.alloc!.rtp!, this.opts.sdpAddress, this.localCrypto);
+    this.sipLocal = sipLocal;
+    const dialog = await this.sendB(b, withoutSsrcLines(offer.sdp), (p) => {
+      if (p.status === 180 || p.status === 183) this.res.send(180);
+    });
+    this.checkAlive();
+    const t = webrtcAnswerToSip(dialog.remote.sdp, { pending: offer.pending, local: sipLocal, legs: offer.legs, ptime: plan.a.profile.ptime });
+    const local = await this.opts.media.apply(this.mediaId, {
+      webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),
+      rtp: { remote: rtpRemote(offer.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: t.direction },
+      bridge: bridgeParams(t.plan),
+    });
+    if (local.setup === 'active' || local.setup === 'passive') this.dtlsSetup = local.setup;
+    this.legs = t.legs;
+    this.log.call.info({ mode: t.plan.mode, webrtc: t.plan.webrtc.name, sip: t.plan.sip.name, srtp: t.srtp !== undefined }, 'media applied');
+    this.checkAlive();
+    await this.answerA(t.sdp);
+  }
+
+  private async answerA(sdp: string): Promise<void> {
+    const dialogA = await this.opts.srf.createUAS(this.opts.request.req, this.opts.request.res, {
+      localSdp: sdp, headers: { 'Content-Type': 'application/sdp' },
+    });
+    this.dialogA = dialogA;
+    this.state = 'answered';
+    this.log.a.info('call answered');
+    const b = this.dialogB!;
+    dialogA.on('destroy', () => void this.end('a', REASON.hangup));
+    b.on('destroy', () => void this.end('b', REASON.hangup));
+    dialogA.on('modify', (rq, rs) => void this.onModify('a', rq, rs));
+    b.on('modify', (rq, rs) => void this.onModify('b', rq, rs));
+    if (this.mediaFailure) await this.end(null, REASON.mediaFailure);
+  }
+
+  private cancelB(): void {
+    const r = this.uacReq;
+    if (!r) return;
+    this.uacReq = null;
+    try {
+      r.cancel({ headers: { Reason: 'SIP;cause=487;text="Request Terminated"' } });
+    } catch (err) {
+      this.log.b.debug({ err: errText(err) }, 'CANCEL not sent');
+    }
+  }
+
+  private onCancel(): void {
+    if (this.state !== 'calling' && this.state !== 'new') return;
+    this.log.a.info('CANCEL from the caller');
+    this.canceled = true;
+    this.cancelB();
+  }
+
+  /** Setup failed before A was answered (or while answering): final response, cleanup. */
+  private async failSetup(err: unknown): Promise<void> {
+    let status: number;
+    let text: string;
+    if (this.canceled) {
+      status = 487;
+      text = 'canceled';
+    } else if (this.mediaFailure !== null) {
+      status = 503;
+      text = this.mediaFailure;
+    } else if (err instanceof SessionError) {
+      status = err.sipStatus;
+      text = err.message;
+    } else if (isSdpError(err)) {
+      status = err.sipStatus;
+      text = err.reason;
+    } else if (typeof (err as UacFailure)?.status === 'number') {
+      status = mapBLegStatus((err as UacFailure).status);
+      text = `callee answered ${(err as UacFailure).status}`;
+    } else {
+      status = 503;
+      text = 'call setup failed';
+      this.log.call.warn({ err: errText(err) }, 'call setup failed');
+    }
+    this.log.call.info({ status, reason: text }, 'call failed');
+    if (this.dialogB) {
+      const b = this.dialogB;
+      b.destroy({ headers: { Reason: REASON.internal } }).catch(() => undefined);
+    }
+    if (this.dialogA) {
+      // A was answered but wiring failed after that: hang up.
+      this.dialogA.destroy({ headers: { Reason: REASON.internal } }).catch(() => undefined);
+    } else if (!this.canceled && !this.res.finalResponseSent) {
+      try {
+        const headers: Record<string, string> = { Warning: warning(text) };
+        if (status === 487) headers['Reason'] = 'SIP;cause=487;text="Request Terminated"';
+        this.res.send(status, { headers });
+      } catch (e) {
+        this.log.a.debug({ err: errText(e) }, 'final response not sent');
+      }
+    }
+    await this.finish();
+  }
+
+  /** Ends an answered call: BYE to the leg(s) that did not hang up, media closed. Idempotent. */
+  end(by: Side | null, reason: string): Promise<void> {
+    if (this.endedPromise) return this.endedPromise;
+    this.endedPromise = (async () => {
+      this.log.call.info({ by: by ?? 'tandem', reason }, 'call ended');
+      const byes: Promise<unknown>[] = [];
+      if (by !== 'a' && this.dialogA) byes.push(this.dialogA.destroy({ headers: { Reason: reason } }).catch(() => undefined));
+      if (by !== 'b' && this.dialogB) byes.push(this.dialogB.destroy({ headers: { Reason: reason } }).catch(() => undefined));
+      await this.closeMedia();
+      await Promise.all(byes);
+      this.markEnded();
+    })();
+    return this.endedPromise;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.endedPromise) return this.endedPromise;
+    this.endedPromise = (async () => {
+      await this.closeMedia();
+      this.markEnded();
+    })();
+    return this.endedPromise;
+  }
+
+  private markEnded(): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.opts.onEnded?.(this);
+  }
+
+  private async closeMedia(): Promise<void> {
+    if (this.mediaClosed) return;
+    this.mediaClosed = true;
+    if (!this.mediaAllocated) return;
+    await this.opts.media.closeCall(this.mediaId).catch((err: unknown) => this.log.call.warn({ err: errText(err) }, 'closing media failed'));
+  }
+
+  /** Media engine events for this call. */
+  onMediaEvent(ev: CallEvent): void {
+    if (this.state === 'ended') return;
+    let reason: string | null = null;
+    if (ev.kind === 'inactivity') reason = REASON.rtpTimeout;
+    else if (ev.kind === 'closed' || ev.kind === 'error') reason = REASON.mediaFailure;
+    else if (ev.kind === 'dtls-state' && ev.state === 'failed') reason = REASON.mediaFailure;
+    else if (ev.kind === 'ice-state' && ev.state === 'failed') reason = REASON.mediaFailure;
+    if (!reason) return;
+    this.log.call.warn({ event: ev.kind, ...('leg' in ev ? { leg: ev.leg } : {}), ...('state' in ev ? { state: ev.state } : {}) }, 'media event ends the call');
+    if (ev.kind === 'closed') this.mediaClosed = true;
+    if (this.state === 'answered') {
+      void this.end(null, reason);
+    } else {
+      this.mediaFailure = `media: ${ev.kind}`;
+      this.cancelB();
+    }
+  }
+
+  /** A re-INVITE on one leg (hold/resume, ICE restart, codec change): translated to the other leg. */
+  private async onModify(from: Side, rq: AppRequest, rs: AppResponse): Promise<void> {
+    const log = this.log[from];
+    if (this.state !== 'answered' || this.reinviteBusy) {
+      rs.send(491, 'Request Pending');
+      return;
+    }
+    this.reinviteBusy = true;
+    try {
+      const own = from === 'a' ? this.dialogA! : this.dialogB!;
+      const other = from === 'a' ? this.dialogB! : this.dialogA!;
+      const body = rq.body;
+      if (!body || body.trim() === '') {
+        rs.send(200, { body: own.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
+        return;
+      }
+      const kind = from === 'a' ? this.opts.request.plan.a.kind : this.bLeg!.kind;
+      const sdp = kind === 'webrtc' ? await this.reofferFromBrowser(body, other) : await this.reofferFromPhone(body, other);
+      rs.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+      log.info('re-INVITE relayed');
+    } catch (err) {
+      const status = isSdpError(err) ? err.sipStatus : typeof (err as UacFailure).status === 'number' ? mapBLegStatus((err as UacFailure).status) : 500;
+      log.warn({ status, err: errText(err) }, 're-INVITE refused');
+      try {
+        rs.send(status === 503 ? 500 : status, { headers: { Warning: warning(isSdpError(err) ? err.reason : 're-INVITE failed') } });
+      } catch {
+        /* transaction gone */
+      }
+    } finally {
+      this.reinviteBusy = false;
+    }
+  }
+
+  private sipProfile(): SipProfile {
+    const { plan } = this.opts.request;
+    const p = plan.a.kind === 'sip' ? plan.a.profile : this.bLeg!.profile;
+    return p.media as SipProfile;
+  }
+
+  /** New offer from the browser (hold/resume/ICE restart) → re-INVITE the phone (unless unchanged). */
+  private async reofferFromBrowser(offerSdp: string, phone: SessionDialog): Promise<string> {
+    const offer = webrtcOfferToSip(offerSdp, { profile: this.sipProfile(), local: this.sipLocal!, legs: this.legs });
+    if (offer.iceRestart) {
+      const local = await this.opts.media.update(this.mediaId, { restartIce: true });
+      this.webrtcLocal = webrtcLocalMedia(local, this.identity, this.opts.sdpAddress);
+    }
+    const sipAnswer = offer.changed ? await phone.modify(offer.sdp) : phone.remote.sdp;
+    const t = sipAnswerToWebrtc(sipAnswer, { pending: offer.pending, local: this.webrtcLocal!, legs: offer.legs, setup: this.dtlsSetup });
+    await this.opts.media.update(this.mediaId, {
+      webrtc: webrtcRemoteParams(offer.remote, t.plan, t.direction),
+      ...(offer.changed ? { rtp: { remote: rtpRemote(t.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: reverseDirection(t.remote.direction) } } : {}),
+      bridge: bridgeParams(t.plan),
+    });
+    this.legs = t.legs;
+    return withoutSsrcLines(t.sdp);
+  }
+
+  /** New offer from the phone (hold/resume/new address) → re-INVITE the browser (unless unchanged). */
+  private async reofferFromPhone(offerSdp: string, browser: SessionDialog): Promise<string> {
+    const offer = sipOfferToWebrtc(offerSdp, { local: this.webrtcLocal!, legs: this.legs });
+    const answer = offer.changed ? await browser.modify(withoutSsrcLines(offer.sdp)) : browser.remote.sdp;
+    const t = webrtcAnswerToSip(answer, { pending: offer.pending, local: this.sipLocal!, legs: offer.legs });
+    await this.opts.media.update(this.mediaId, {
+      webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),
+      rtp: { remote: rtpRemote(offer.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: t.direction },
+      bridge: bridgeParams(t.plan),
+    });
+    this.legs = t.legs;
+    return t.sdp;
+  }
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) return `${(err as { code?: string }).code ?? err.name}: ${err.message}`;
+  return String(err);
+}
