@@ -36,10 +36,19 @@ export interface AppDialog {
   terminating?: boolean;
 }
 
-/** Dialogs by drachtio id and by (Call-ID, local tag, remote tag). */
+/**
+ * Dialogs by drachtio id and by (Call-ID, local tag, remote tag), with indexes by Call-ID
+ * and by INVITE server transaction so no lookup scans every dialog (the hot path of a
+ * loaded B2BUA does one by Call-ID per new request from an app).
+ */
 export class DialogStore {
   private readonly byId = new Map<string, AppDialog>();
   private readonly byKey = new Map<string, AppDialog>();
+  /** The key each dialog is filed under in {@link byKey} (re-keyed when its remote tag changes). */
+  private readonly keyOf = new Map<AppDialog, string>();
+  /** Dialogs per Call-ID, in insertion order. */
+  private readonly byCallId = new Map<string, AppDialog[]>();
+  private readonly bySt = new Map<CoreServerTransaction, AppDialog>();
 
   static key(callId: string, localTag: string, remoteTag: string): string {
     return `${callId}\n${localTag}\n${remoteTag}`;
@@ -58,25 +67,40 @@ export class DialogStore {
   }
 
   findByCallId(callId: string): AppDialog | undefined {
-    for (const d of this.byId.values()) if (d.callId === callId) return d;
+    const list = this.byCallId.get(callId);
+    if (!list) return undefined;
+    for (const d of list) if (this.byId.get(d.id) === d) return d;
     return undefined;
   }
 
   findBySt(st: CoreServerTransaction): AppDialog | undefined {
-    for (const d of this.byId.values()) if (d.inviteSt === st) return d;
-    return undefined;
+    const d = this.bySt.get(st);
+    return d !== undefined && this.byId.get(d.id) === d && d.inviteSt === st ? d : undefined;
   }
 
   /** Adds or re-keys a dialog (the remote tag may change from early to confirmed). */
   put(d: AppDialog): void {
-    for (const [k, v] of this.byKey) if (v === d) this.byKey.delete(k);
+    const oldKey = this.keyOf.get(d);
+    if (oldKey !== undefined && this.byKey.get(oldKey) === d) this.byKey.delete(oldKey);
+    const key = DialogStore.key(d.callId, d.localTag, d.remoteTag);
+    const prev = this.byId.get(d.id);
+    if (prev !== undefined && prev !== d) this.unindex(prev);
     this.byId.set(d.id, d);
-    this.byKey.set(DialogStore.key(d.callId, d.localTag, d.remoteTag), d);
+    this.byKey.set(key, d);
+    this.keyOf.set(d, key);
+    let list = this.byCallId.get(d.callId);
+    if (!list) {
+      list = [];
+      this.byCallId.set(d.callId, list);
+    }
+    if (!list.includes(d)) list.push(d);
+    if (d.inviteSt) this.bySt.set(d.inviteSt, d);
   }
 
   remove(d: AppDialog): void {
     if (this.byId.get(d.id) === d) this.byId.delete(d.id);
     this.byKey.delete(DialogStore.key(d.callId, d.localTag, d.remoteTag));
+    this.unindex(d);
   }
 
   all(): AppDialog[] {
@@ -86,5 +110,21 @@ export class DialogStore {
   clear(): void {
     this.byId.clear();
     this.byKey.clear();
+    this.keyOf.clear();
+    this.byCallId.clear();
+    this.bySt.clear();
+  }
+
+  private unindex(d: AppDialog): void {
+    const key = this.keyOf.get(d);
+    if (key !== undefined && this.byKey.get(key) === d) this.byKey.delete(key);
+    this.keyOf.delete(d);
+    const list = this.byCallId.get(d.callId);
+    if (list) {
+      const i = list.indexOf(d);
+      if (i !== -1) list.splice(i, 1);
+      if (list.length === 0) this.byCallId.delete(d.callId);
+    }
+    if (d.inviteSt && this.bySt.get(d.inviteSt) === d) this.bySt.delete(d.inviteSt);
   }
 }

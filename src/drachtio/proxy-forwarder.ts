@@ -70,6 +70,8 @@ export class ProxyForwarder {
   private canceled = false;
   private finished = false;
   private lastFinal: SipText | undefined;
+  /** True when {@link lastFinal} came from a target (forwarded as is), false when we built it. */
+  private lastFinalFromTarget = false;
 
   constructor(
     private readonly core: SipCore,
@@ -139,6 +141,7 @@ export class ProxyForwarder {
     if (ct !== this.current || this.finished) return;
     this.op.onFinalFromTarget(res, info);
     this.lastFinal = up;
+    this.lastFinalFromTarget = true;
     if (this.canceled || this.index >= this.op.destinations.length) {
       this.finish();
       return;
@@ -152,6 +155,7 @@ export class ProxyForwarder {
     for (const v of this.op.request.getAll('via')) res.add('Via', v);
     for (const n of ['From', 'To', 'Call-ID', 'CSeq']) res.add(n, this.op.request.get(n) ?? '');
     this.lastFinal = res;
+    this.lastFinalFromTarget = false;
     if (this.canceled || this.index >= this.op.destinations.length) this.finish();
     else void this.tryNext();
   }
@@ -160,13 +164,15 @@ export class ProxyForwarder {
     if (this.finished) return;
     this.finished = true;
     let res = this.lastFinal;
+    // a response we build ourselves is a UAS response (To tag from the core, §16.7 step 6 / §8.2.6)
+    const proxied = res !== undefined && this.lastFinalFromTarget;
     if (!res) {
       res = SipText.response(this.canceled ? 487 : 408, this.canceled ? 'Request Terminated' : 'Request Timeout');
       for (const v of this.op.request.getAll('via')) res.add('Via', v);
       for (const n of ['From', 'To', 'Call-ID', 'CSeq']) res.add(n, this.op.request.get(n) ?? '');
     }
     try {
-      this.op.st.respond(res, { proxied: true });
+      this.op.st.respond(res, { proxied });
     } catch {
       // already answered (e.g. 487 after CANCEL)
     }

@@ -35,13 +35,14 @@ class ServerAdapter implements CoreServerTransaction {
     this.request = toText(st.request);
   }
 
-  respond(response: SipText, _options: RespondOptions = {}): { text: string; sent: SentInfo } {
+  respond(response: SipText, options: RespondOptions = {}): { text: string; sent: SentInfo } {
     const res = toResponse(response);
     if (this.st.finalSent) {
       // a proxied 2xx retransmission (or a second 2xx of a forked call) goes out statelessly
       if (res.status >= 200 && res.status < 300) this.core.stack.transport.send(res, this.st.target, () => undefined);
     } else {
-      this.st.respond(res);
+      // proxied: no To tag/Contact/dialog and no 2xx retransmission or ACK timer (RFC 3261 §16.7)
+      this.st.respond(res, { proxied: options.proxied === true });
     }
     return { text: res.serialize().toString('utf8'), sent: this.core.localSide(this.info.transport, this.info.remoteAddress, this.info.remotePort) };
   }

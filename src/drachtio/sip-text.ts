@@ -12,10 +12,18 @@ const COMPACT: Readonly<Record<string, string>> = {
   r: 'refer-to', b: 'referred-by', x: 'session-expires', y: 'identity', a: 'accept-contact',
 };
 
-/** Canonical (lower-case, long form) header name for comparisons. */
+/** Names seen → canonical name (a small set in practice; bounded so junk cannot grow it). */
+const NAME_CACHE = new Map<string, string>();
+const NAME_CACHE_MAX = 4096;
+
+/** Canonical (lower-case, long form) header name for comparisons (memoised: it runs on every header lookup). */
 export function canonicalHeaderName(name: string): string {
+  const cached = NAME_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.trim().toLowerCase();
-  return COMPACT[lower] ?? lower;
+  const canon = Object.hasOwn(COMPACT, lower) ? COMPACT[lower] : lower;
+  if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, canon);
+  return canon;
 }
 
 const PRETTY: Readonly<Record<string, string>> = {

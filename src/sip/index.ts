@@ -21,7 +21,7 @@ export { ManualClock } from './manual-clock.js';
 export { DEFAULT_TIMERS, type TimerConfig } from './transaction/timer-config.js';
 export { isReliable, type SendTarget, type SentInfo, type MessageSender } from './transaction/send-target.js';
 export { ClientTransaction, type ClientTransactionState, type ClientTransactionEvents } from './transaction/client-transaction.js';
-export { ServerTransaction, type ServerTransactionState, type ServerTransactionEvents } from './transaction/server-transaction.js';
+export { ServerTransaction, type ServerTransactionState, type ServerTransactionEvents, type RespondOptions } from './transaction/server-transaction.js';
 export { TransactionLayer, type TransactionLayerOptions, type TransactionLayerEvents } from './transaction/transaction-layer.js';
 export { MAGIC_COOKIE, newBranch, randomToken, serverKey } from './transaction/transaction-keys.js';
 export { Dialog, type DialogId, type DialogState, type InDialogRequestOptions } from './dialog/dialog.js';

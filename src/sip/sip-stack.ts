@@ -16,7 +16,7 @@ import { Via } from './message/via.js';
 import { RealClock } from './real-clock.js';
 import type { ClientTransaction } from './transaction/client-transaction.js';
 import { isReliable, type SendTarget, type SentInfo } from './transaction/send-target.js';
-import type { ServerTransaction } from './transaction/server-transaction.js';
+import type { RespondOptions, ServerTransaction } from './transaction/server-transaction.js';
 import type { TimerConfig } from './transaction/timer-config.js';
 import { MAGIC_COOKIE, newBranch, randomToken } from './transaction/transaction-keys.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
@@ -109,6 +109,8 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   private readonly resolveHost: (host: string) => Promise<string>;
   private readonly resolveSrvName: NonNullable<SipStackOptions['resolveSrv']>;
   private readonly dialogs = new Map<string, Dialog>();
+  /** UAC dialogs by Call-ID, so ending a call's early dialogs does not scan every dialog. */
+  private readonly uacByCallId = new Map<string, Set<Dialog>>();
   private readonly pending2xx = new Map<string, Pending2xx>();
   private readonly sentAcks = new Map<string, { ack: SipRequest; target: SendTarget; timer: TimerHandle }>();
   private readonly toTags = new WeakMap<ServerTransaction, string>();
@@ -129,7 +131,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     });
     this.transactions = new TransactionLayer({
       clock: this.clock, send: this.transport.send, timers: options.timers, autoTrying: options.autoTrying,
-      prepareResponse: (st, res) => this.prepareResponse(st, res),
+      prepareResponse: (st, res, opts) => this.prepareResponse(st, res, opts),
     });
     this.transport.on('message', (msg, info) => this.onMessage(msg, info));
     this.transactions.on('request', (req, st) => this.onNewRequest(req, st));
@@ -158,6 +160,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.recentAcks.clear();
     this.transactions.close();
     this.dialogs.clear();
+    this.uacByCallId.clear();
     await this.transport.close();
   }
 
@@ -194,6 +197,8 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     const target = await this.resolveTarget(req, options);
     const lp = this.listenerFor(target.transport);
     this.fillRequest(req, lp, target.transport);
+    // a BYE built outside sendInDialog (e.g. by the drachtio layer) still ends our dialog (§15.1.1)
+    if (req.method === 'BYE') this.endDialogOfOutgoing(req);
     const ct = this.transactions.createClientTransaction(req, target);
     this.watchClient(ct);
     if (ct.sent) return ct;
@@ -337,8 +342,13 @@ export class SipStack extends EventEmitter<SipStackEvents> {
 
   // ---- server side: responses -------------------------------------------------
 
-  /** Fills in To tag and Contact, and tracks dialogs and 2xx retransmission. */
-  private prepareResponse(st: ServerTransaction, res: SipResponse): void {
+  /**
+   * Fills in To tag and Contact, and tracks dialogs and 2xx retransmission. A proxied
+   * response (RFC 3261 §16.7) is left alone: the UAS behind the proxy owns the dialog and
+   * retransmits its own 2xx (RFC 6026 §8.5: the proxy forwards those statelessly).
+   */
+  private prepareResponse(st: ServerTransaction, res: SipResponse, options: RespondOptions): void {
+    if (options.proxied === true) return;
     const req = st.request;
     if (res.status > 100) {
       try {
@@ -414,7 +424,25 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     p.retransmit = undefined;
   }
 
+  /** Ends the dialog an outgoing in-dialog request belongs to (local tag = From tag), if we keep it. */
+  private endDialogOfOutgoing(req: SipRequest): void {
+    const remoteTag = safeToTag(req);
+    if (remoteTag === undefined) return;
+    const dialog = this.dialogs.get(Dialog.keyOf({ callId: req.callId, localTag: safeTag(req), remoteTag }));
+    if (dialog) this.endDialog(dialog);
+  }
+
+  /** A snapshot of the UAC dialogs of a Call-ID (callers may end them while iterating). */
+  private uacDialogsOf(callId: string): Dialog[] {
+    const set = this.uacByCallId.get(callId);
+    return set ? [...set] : [];
+  }
+
   private endDialog(dialog: Dialog): void {
+    if (dialog.role === 'uac') {
+      const set = this.uacByCallId.get(dialog.id.callId);
+      if (set?.delete(dialog) === true && set.size === 0) this.uacByCallId.delete(dialog.id.callId);
+    }
     dialog.state = 'terminated';
     if (this.dialogs.get(dialog.key) === dialog) {
       this.dialogs.delete(dialog.key);
@@ -443,19 +471,26 @@ export class SipStack extends EventEmitter<SipStackEvents> {
         if (existing) existing.updateFromResponse(res);
         else {
           const flowId = ct.sent && ct.target.transport !== 'udp' ? ct.sent.flowId : undefined;
-          this.dialogs.set(key, Dialog.asUac(req, res, flowId, ct.target.transport));
+          const d = Dialog.asUac(req, res, flowId, ct.target.transport);
+          this.dialogs.set(key, d);
+          let set = this.uacByCallId.get(req.callId);
+          if (!set) {
+            set = new Set();
+            this.uacByCallId.set(req.callId, set);
+          }
+          set.add(d);
         }
       } else if (res.status >= 300) {
-        for (const d of [...this.dialogs.values()]) {
-          if (d.role === 'uac' && d.id.callId === req.callId && d.state === 'early') this.endDialog(d);
+        for (const d of this.uacDialogsOf(req.callId)) {
+          if (d.state === 'early') this.endDialog(d);
         }
       }
     });
     ct.on('terminated', () => {
       // §13.2.2.4: early dialogs of other forks that never got a 2xx end with the transaction
       const localTag = safeTag(req);
-      for (const d of [...this.dialogs.values()]) {
-        if (d.role === 'uac' && d.state === 'early' && d.id.callId === req.callId && d.id.localTag === localTag) this.endDialog(d);
+      for (const d of this.uacDialogsOf(req.callId)) {
+        if (d.state === 'early' && d.id.localTag === localTag) this.endDialog(d);
       }
     });
     ct.on('retransmission', (res) => {

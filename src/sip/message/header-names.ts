@@ -10,10 +10,18 @@ const COMPACT: Readonly<Record<string, string>> = {
   r: 'refer-to', b: 'referred-by', x: 'session-expires', y: 'identity', a: 'accept-contact',
 };
 
-/** Canonical key of a header name: lower case, compact forms expanded. */
+/** Names seen → canonical key (header names are a small set; bounded so junk cannot grow it). */
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 4096;
+
+/** Canonical key of a header name: lower case, compact forms expanded (memoised: it runs on every header lookup). */
 export function canonicalHeaderKey(name: string): string {
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  return COMPACT[lower] ?? lower;
+  const key = Object.hasOwn(COMPACT, lower) ? COMPACT[lower] : lower;
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
 }
 
 /**

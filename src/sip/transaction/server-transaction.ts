@@ -6,6 +6,17 @@ import type { SipResponse } from '../message/sip-response.js';
 import { isReliable, type MessageSender, type SendTarget, type SentInfo } from './send-target.js';
 import type { TimerConfig } from './timer-config.js';
 
+/** Options of {@link ServerTransaction.respond}. */
+export interface RespondOptions {
+  /**
+   * A response a proxy forwards (RFC 3261 §16.7): sent as given, no 2xx retransmission
+   * and no ACK timer by the UA core. Default false.
+   */
+  proxied?: boolean;
+}
+
+const NOT_PROXIED: RespondOptions = Object.freeze({});
+
 /** Server transaction states (RFC 3261 Figures 7 and 8; `accepted` from RFC 6026). */
 export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -51,7 +62,7 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
   private readonly timers: TimerConfig;
   private readonly send: MessageSender;
   private readonly onTerminated: (t: ServerTransaction) => void;
-  private readonly prepare: ((st: ServerTransaction, res: SipResponse) => void) | undefined;
+  private readonly prepare: ((st: ServerTransaction, res: SipResponse, options: RespondOptions) => void) | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private timeoutTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
@@ -60,7 +71,7 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
   constructor(opts: {
     request: SipRequest; target: SendTarget; id: string; clock: Clock; timers: TimerConfig; send: MessageSender;
     onTerminated: (t: ServerTransaction) => void;
-    prepare?: (st: ServerTransaction, res: SipResponse) => void;
+    prepare?: (st: ServerTransaction, res: SipResponse, options: RespondOptions) => void;
   }) {
     super();
     this.request = opts.request;
@@ -84,12 +95,16 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
   /**
    * Sends a response (RFC 3261 §17.2.1 / §17.2.2). Throws {@link InvalidStateError} after
    * a final response or termination.
+   *
+   * With `{ proxied: true }` the response is one a proxy forwards (RFC 3261 §16.7): the UA
+   * core leaves it as it is (no To tag, no Contact, no dialog) and does not retransmit a
+   * 2xx to INVITE nor wait for its ACK (§16.7 step 10 / RFC 6026 §8.5: the UAS does that).
    */
-  respond(res: SipResponse): void {
+  respond(res: SipResponse, options: RespondOptions = NOT_PROXIED): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') {
       throw new InvalidStateError('ERR_SIP_TRANSACTION_STATE', `cannot respond in state ${this.state}`, { data: { status: res.status } });
     }
-    this.prepare?.(this, res);
+    this.prepare?.(this, res, options);
     this.lastResponse = res;
     this.emit('response', res);
     this.transmit(res);

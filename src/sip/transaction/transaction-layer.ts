@@ -7,7 +7,7 @@ import type { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 import { ClientTransaction } from './client-transaction.js';
 import type { MessageSender, SendTarget, SentInfo } from './send-target.js';
-import { ServerTransaction } from './server-transaction.js';
+import { ServerTransaction, type RespondOptions } from './server-transaction.js';
 import { DEFAULT_TIMERS, type TimerConfig } from './timer-config.js';
 import { clientKeyOfRequest, clientKeyOfResponse, randomToken, serverKey } from './transaction-keys.js';
 
@@ -27,7 +27,7 @@ export interface TransactionLayerOptions {
   /** Answer merged requests (§8.2.2.2) with 482 Loop Detected. Default true. */
   detectMergedRequests?: boolean;
   /** Called before each response of a server transaction is sent (the UA core fills in To tag, Contact). */
-  prepareResponse?: (st: ServerTransaction, res: SipResponse) => void;
+  prepareResponse?: (st: ServerTransaction, res: SipResponse, options: RespondOptions) => void;
 }
 
 /** Events of the {@link TransactionLayer}. */
@@ -147,15 +147,17 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   private createServer(req: SipRequest, key: string, target: SendTarget): ServerTransaction {
+    const mk = this.detectMerged && req.method !== 'CANCEL' && req.to().tag === undefined ? mergeKey(req) : undefined;
     const st = new ServerTransaction({
       request: req, target, id: key, clock: this.clock, timers: this.timers, send: this.sendFn, prepare: this.prepareResponse,
       onTerminated: (t) => {
         if (this.servers.get(t.id) === t) this.servers.delete(t.id);
-        for (const [k, v] of this.merged) if (v === t) this.merged.delete(k);
+        // direct delete (a scan of `merged` per termination was O(live transactions): quadratic under load)
+        if (mk !== undefined && this.merged.get(mk) === t) this.merged.delete(mk);
       },
     });
     this.servers.set(key, st);
-    if (this.detectMerged && req.method !== 'CANCEL' && req.to().tag === undefined) this.merged.set(mergeKey(req), st);
+    if (mk !== undefined) this.merged.set(mk, st);
     return st;
   }
 

@@ -85,7 +85,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> implement
     for (const spec of this.specs) {
       const common = { address: spec.address, port: spec.port, advertisedHost: spec.advertisedHost ?? this.options.advertisedHost, sink: this as TransportSink };
       let t: Transport;
-      if (spec.transport === 'udp') t = new UdpTransport({ ...common, maxMessageSize: this.parseLimits.maxMessageSize });
+      if (spec.transport === 'udp') t = new UdpTransport({ ...common, maxMessageSize: this.parseLimits.maxMessageSize, bufferBytes: this.limits.udpBufferBytes });
       else if (spec.transport === 'tcp' || spec.transport === 'tls') t = new StreamTransport(spec.transport, { ...common, limits: this.limits, parseLimits: this.parseLimits, tls: this.options.tls });
       else t = new WsTransport(spec.transport, { ...common, limits: this.limits, maxMessageSize: this.parseLimits.maxMessageSize, tls: this.options.tls });
       this.transports.push(t);

@@ -70,10 +70,19 @@ export interface TransportLimits {
   idleTimeoutMs: number;
   /** Connections accepted from one IP address. Default 100. */
   maxConnectionsPerIp: number;
+  /**
+   * SO_RCVBUF / SO_SNDBUF asked for UDP sockets, bytes (the kernel caps it at
+   * net.core.rmem_max / wmem_max). Default 4 MiB: the Linux default (~208 KiB, ~400
+   * INVITEs) overflows during a short event-loop stall at a few hundred calls/s, and every
+   * datagram dropped there costs a T1 retransmission. 0 keeps the system default.
+   */
+  udpBufferBytes: number;
 }
 
 /** Defaults of {@link TransportLimits}. */
-export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze({ idleTimeoutMs: 300_000, maxConnectionsPerIp: 100 });
+export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze({
+  idleTimeoutMs: 300_000, maxConnectionsPerIp: 100, udpBufferBytes: 4 * 1024 * 1024,
+});
 
 /** TLS material: PEM paths or buffers (RFC 3261 §26.3.1: TLS for sips). */
 export interface TlsOptions {

@@ -18,13 +18,15 @@ export class UdpTransport implements Transport {
   private readonly advertisedHost: string | undefined;
   private readonly sink: TransportSink;
   private readonly maxMessageSize: number;
+  private readonly bufferBytes: number;
 
-  constructor(opts: { address: string; port: number; advertisedHost?: string; sink: TransportSink; maxMessageSize: number }) {
+  constructor(opts: { address: string; port: number; advertisedHost?: string; sink: TransportSink; maxMessageSize: number; bufferBytes?: number }) {
     this.address = opts.address;
     this.port = opts.port;
     this.advertisedHost = opts.advertisedHost;
     this.sink = opts.sink;
     this.maxMessageSize = opts.maxMessageSize;
+    this.bufferBytes = opts.bufferBytes ?? 0;
   }
 
   get listeningPoint(): ListeningPoint {
@@ -33,7 +35,8 @@ export class UdpTransport implements Transport {
   }
 
   async start(): Promise<void> {
-    const socket = createSocket({ type: isIPv6(this.address) ? 'udp6' : 'udp4', reuseAddr: false });
+    const buffers = this.bufferBytes > 0 ? { recvBufferSize: this.bufferBytes, sendBufferSize: this.bufferBytes } : {};
+    const socket = createSocket({ type: isIPv6(this.address) ? 'udp6' : 'udp4', reuseAddr: false, ...buffers });
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
