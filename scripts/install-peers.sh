@@ -2,7 +2,7 @@
 # Debian packages the integration and end-to-end tests drive as real peers.
 # Installed only when missing; needs root (CI runs as root). Never skipped.
 set -eu
-PKGS="sip-tester baresip chromium sox libsox-fmt-all coturn kamailio kamailio-websocket-modules kamailio-tls-modules iproute2 util-linux openssl tcpdump"
+PKGS="sip-tester baresip chromium sox libsox-fmt-all coturn kamailio kamailio-websocket-modules kamailio-tls-modules iproute2 util-linux openssl tcpdump docker-compose"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
