@@ -17,7 +17,17 @@ process.on('message', (m: Req) => {
         case 'apply': result = await engine!.apply(m.args[0] as string, m.args[1] as Parameters<MediaEngine['apply']>[1]); break;
         case 'stats': result = await engine!.stats(m.args[0] as string); break;
         case 'closeCall': await engine!.closeCall(m.args[0] as string); break;
-        case 'usage': result = { cpu: process.cpuUsage(), rss: process.memoryUsage().rss }; break;
+        case 'usage': {
+          // Thread workers are inside this process's cpuUsage/RSS; process workers are not:
+          // add each worker process's own figures (worker-stats runs process.cpuUsage() there).
+          const cpu = process.cpuUsage();
+          let rss = process.memoryUsage().rss;
+          if (engine && engine.kind === 'process') {
+            for (const w of await engine.workerStats()) { cpu.user += w.cpuUserMicros; cpu.system += w.cpuSystemMicros; rss += w.rss; }
+          }
+          result = { cpu, rss };
+          break;
+        }
         case 'stop': await engine?.close(); engine = null; break;
         default: throw new Error(`unknown op ${m.op}`);
       }

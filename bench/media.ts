@@ -1,6 +1,6 @@
 // Media benchmark: node-datachannel "browsers" ↔ Tandem MediaEngine (separate process, worker threads)
 // ↔ raw RTP echo peers. Prints ONE JSON object.
-//   npm run bench:media -- --mode transcode|relay --calls N --duration S [--workers W] [--sample K] [--srtp cm|gcm|both] [--search]
+//   npm run bench:media -- --mode transcode|relay --calls N --duration S [--workers W] [--worker-kind thread|process] [--warmup S] [--sample K] [--srtp cm|gcm|both] [--search]
 // relay:     browser sends PCMU → passthrough → RTP echo → passthrough → browser (DTLS-SRTP ↔ RTP, no codec work)
 // transcode: browser sends Opus → decode/PCMU encode → RTP echo → PCMU decode/Opus encode → browser
 // Runs itself inside a network namespace (unshare -n) when not already in one.
@@ -27,7 +27,8 @@ type Mode = 'relay' | 'transcode';
 
 interface RunResult {
   calls: number; mode: Mode; durationS: number; lossPct: number; p50AddedMs: number | null; p99AddedMs: number | null;
-  cpuMsPerCallSecond: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
+  cpuMsPerCallSecond: number; cpuUserMsPerCallSecond: number; cpuSystemMsPerCallSecond: number; projectedCallsOn2Cores: number;
+  cpuWindowS: number; warmupS: number; workerKind: string; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
 }
 
 class Host {
@@ -87,7 +88,7 @@ function pcmuPacket(c: Call, tone: boolean): Buffer {
 async function run(mode: Mode, calls: number, durationS: number, workers: number, sampleN: number): Promise<RunResult> {
   const host = new Host();
   const srtpProfiles = arg('srtp', 'cm') === 'gcm' ? ['AEAD_AES_128_GCM'] : arg('srtp', 'cm') === 'both' ? ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] : ['AES_CM_128_HMAC_SHA1_80'];
-  await host.call('start', { workers, portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles });
+  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles });
   const usage0 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
   const list: Call[] = [];
   let setupFailures = 0;
@@ -150,30 +151,43 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
   setupFailures += list.length - live.length;
   await sleep(300);
 
-  const u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  // CPU is measured after a warm-up of the media path (default 3 s): the first seconds carry
+  // one-time costs per worker (V8 tiering up the libopus WASM modules and the JS hot path),
+  // which made 10 s runs report ~30 % more CPU per call-second than the steady state.
+  // Loss and latency still cover the whole run.
+  const warmupS = Math.min(Number(arg('warmup', '3')), durationS / 2);
+  const warmTicks = Math.round(warmupS * 50);
+  let u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  const rss1 = u1.rss;
   const start = performance.now();
+  let cpuFrom = start;
   const silenceTicks = 50; // transcode: 1 s of silence before the tone, for onset latency
   let ticks = 0;
   const end = start + durationS * 1000;
   while (performance.now() < end) {
-    const now = performance.now();
     for (const c of live) {
       if (mode === 'relay') {
-        c.sendTimes[c.sent] = now;
-        if (c.browser.send(pcmuPacket(c, true))) c.sent++;
+        // Send time taken per packet, right before it is handed to the caller's stack (it was
+        // taken once per 20 ms tick, so the latency of the last calls of a tick included the
+        // time this loop spent building and sending every earlier call's packet).
+        const pkt = pcmuPacket(c, true);
+        c.sendTimes[c.sent] = performance.now();
+        if (c.browser.send(pkt)) c.sent++;
       } else {
         const tone = ticks >= silenceTicks || !c.sampled;
-        if (tone && c.toneStartAt === 0 && c.sampled) c.toneStartAt = now;
+        if (tone && c.toneStartAt === 0 && c.sampled) c.toneStartAt = performance.now();
         if (c.browser.send(c.opus!.nextPacket(!tone))) c.sent++;
       }
     }
     ticks++;
+    if (ticks === warmTicks) { u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage'); cpuFrom = performance.now(); }
     const wait = start + ticks * 20 - performance.now();
     if (wait > 0) await sleep(wait);
   }
+  const u2 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  const cpuWindowS = (performance.now() - cpuFrom) / 1000;
   await sleep(500);
   const elapsed = (performance.now() - start) / 1000;
-  const u2 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
 
   const sent = live.reduce((a, c) => a + c.sent, 0);
   const recv = live.reduce((a, c) => a + c.received, 0);
@@ -200,13 +214,21 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
     toneFractions.push(Number(rep.fraction.toFixed(2)));
     if (rep.fraction < 0.8) toneOk = false;
   }
-  const cpuMs = ((u2.cpu.user - u1.cpu.user) + (u2.cpu.system - u1.cpu.system)) / 1000;
+  const userMs = (u2.cpu.user - u1.cpu.user) / 1000;
+  const sysMs = (u2.cpu.system - u1.cpu.system) / 1000;
+  const cpuMs = userMs + sysMs;
+  const perCallS = (ms: number): number => (live.length ? Number((ms / (live.length * cpuWindowS)).toFixed(3)) : 0);
   const result: RunResult = {
     calls: live.length, mode, durationS: Number(elapsed.toFixed(2)),
     lossPct: sent === 0 ? 100 : Number((100 * Math.max(0, 1 - recv / sent)).toFixed(3)),
     p50AddedMs: pct(0.5), p99AddedMs: pct(0.99),
-    cpuMsPerCallSecond: live.length ? Number((cpuMs / (live.length * elapsed)).toFixed(3)) : 0,
-    rssBytesPerCall: live.length ? Math.round((u1.rss - usage0.rss) / live.length) : 0,
+    cpuMsPerCallSecond: perCallS(cpuMs),
+    cpuUserMsPerCallSecond: perCallS(userMs), cpuSystemMsPerCallSecond: perCallS(sysMs),
+    // Engine CPU alone on 2 cores (callers and echo peers excluded): 2 × 1000 ms / cpuMsPerCallSecond.
+    projectedCallsOn2Cores: cpuMs > 0 ? Math.floor(2000 / (cpuMs / (live.length * cpuWindowS))) : 0,
+    cpuWindowS: Number(cpuWindowS.toFixed(2)), warmupS,
+    workerKind: arg('worker-kind', 'thread'),
+    rssBytesPerCall: live.length ? Math.round((rss1 - usage0.rss) / live.length) : 0,
     toneOk, toneFractions, setupFailures, srtp: arg('srtp', 'cm'),
     latencyMethod: mode === 'relay' ? 'per-packet round trip browser→Tandem→RTP echo→Tandem→browser (payload tag), loopback'
       : 'tone-onset round trip on sampled calls (silence→1 kHz), includes both jitter buffers',
@@ -239,7 +261,7 @@ async function main(): Promise<void> {
   // --search: each step runs in its own process (a crashing step counts as a failed step).
   const step = (n: number): RunResult | null => {
     const args = [thisFile, '--mode', mode, '--calls', String(n), '--duration', String(durationS), '--workers', String(workers),
-      '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
+      '--worker-kind', arg('worker-kind', 'thread'), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env: process.env });
     const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
     return line ? JSON.parse(line) as RunResult : null;

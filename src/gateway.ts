@@ -119,11 +119,19 @@ export class Gateway {
       onEvent: (callId, event) => this.sessions?.onMediaEvent(callId, event),
     });
     this.logger.info({ workers: this.engine.workerCount, opus: opusBackends(), ports: `${m.portMin}-${m.portMax}`, address: sdpAddress }, `media engine: ${this.engine.workerCount} worker(s)`);
-    this.sessions = new SessionFactory({ srf: srf as unknown as SessionSrf, media: this.engine, sdpAddress, domain: cfg.auth.realm });
+    // Embedded mode: the SIP transport layer tells when a connection closes (bindings go, calls on
+    // it end) and what a WebSocket upgrade carried (browser tokens). Remote mode has no such hook:
+    // calls of a dropped browser end on RTP inactivity or calls.maxDurationSeconds.
+    const flows = this.sipCore ? new TransportFlowMonitor(this.sipCore.stack.transport) : undefined;
+    this.sessions = new SessionFactory({
+      srf: srf as unknown as SessionSrf, media: this.engine, sdpAddress, domain: cfg.auth.realm,
+      maxDurationMs: cfg.calls.maxDurationSeconds * 1000,
+      ...(flows ? { flows } : {}),
+    });
     this.app = new TandemApp(cfg, {
       logger: this.logger.child({ part: 'app' }),
       sessions: this.sessions,
-      ...(this.sipCore ? { flows: new TransportFlowMonitor(this.sipCore.stack.transport) } : {}),
+      ...(flows ? { flows, flowTokens: flows } : {}),
     });
     this.app.attach(srf as unknown as AppSrf);
     this.http.addHealthCheck('drachtio', () => ({ ok: this.srfConnected }));

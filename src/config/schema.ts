@@ -147,6 +147,15 @@ export const schema: GroupSpec = {
         defaultExpires: { kind: 'int', default: 3600, min: 1, max: 604800, doc: 'Expiry when the REGISTER names none.' },
       },
     },
+    calls: {
+      doc: 'Call limits (every answered call, both legs).',
+      fields: {
+        maxDurationSeconds: {
+          kind: 'int', default: 14400, min: 0, max: 604800,
+          doc: 'An answered call is ended (BYE on both legs, media freed) after this long; 0 = no limit.',
+        },
+      },
+    },
     users: {
       kind: 'records', default: [], unique: 'name',
       doc: 'Local SIP users (phones, softphones, browsers). Each authenticates with digest as `name`; the AOR is `sip:name@auth.realm`.',
@@ -241,6 +250,7 @@ export interface TandemConfig {
   };
   auth: { realm: string; digestAlgorithm: 'MD5' | 'SHA-256'; nonceTtlSeconds: number; tokenSecret: string };
   registrar: { minExpires: number; maxExpires: number; defaultExpires: number };
+  calls: { maxDurationSeconds: number };
   users: UserConfig[];
   profiles: ProfileConfig[];
   trunks: TrunkConfig[];

@@ -2,6 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { CallSessionRequest } from '../app/calls/call-session-factory.js';
 import type { CalleeLegPlan } from '../app/calls/plan-call.js';
 import type { AppRequest, AppResponse } from '../app/signaling/srf-types.js';
+import { flowOf, type FlowId } from '../app/signaling/flow.js';
 import type { AllocateResult, CallEvent } from '../media/engine/index.js';
 import {
   createLegState, isSdpError, sipAnswerToWebrtc, sipOfferToWebrtc, webrtcAnswerToSip, webrtcOfferToSip,
@@ -29,6 +30,8 @@ export interface CallSessionOptions {
   request: CallSessionRequest;
   /** Called once when the session has ended (media closed). */
   onEnded?: (session: CallSession) => void;
+  /** Longest an answered call may last, in ms (ended with BYE on both legs); 0 or absent = no limit. */
+  maxDurationMs?: number;
 }
 
 type Side = 'a' | 'b';
@@ -39,6 +42,8 @@ const REASON = {
   hangup: 'Q.850;cause=16;text="Normal call clearing"',
   rtpTimeout: 'Q.850;cause=102;text="RTP inactivity"',
   mediaFailure: 'Q.850;cause=41;text="Media failure"',
+  flowClosed: 'Q.850;cause=41;text="WebSocket connection closed"',
+  maxDuration: 'Q.850;cause=102;text="Maximum call duration reached"',
   internal: 'Q.850;cause=41;text="Internal error"',
 } as const;
 
@@ -51,6 +56,9 @@ export function mapBLegStatus(status: number | undefined): number {
   if (status >= 600) return status;
   return 503;
 }
+
+/** How long {@link CallSession.end} waits for the BYEs' responses before declaring the call ended. */
+const BYE_WAIT_MS = 2000;
 
 const warning = (text: string): string => `399 tandem "${text.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`;
 
@@ -85,6 +93,7 @@ export class CallSession {
   private earlyAnswer: { sipSdp: string; answer: AnswerTranslation } | null = null;
   private earlyWork: Promise<void> = Promise.resolve();
   private endedPromise: Promise<void> | null = null;
+  private maxTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: CallSessionOptions) {
     this.mediaId = opts.mediaId;
@@ -96,6 +105,42 @@ export class CallSession {
   /** True once the call has ended (media closed). */
   get ended(): boolean {
     return this.state === 'ended';
+  }
+
+  /**
+   * The connections (flow keys, see {@link flowOf}) this call's legs depend on: the A leg's
+   * INVITE flow and the B leg's registered flow, for ws/wss/tcp/tls legs (RFC 5626 §3).
+   */
+  flows(): FlowId[] {
+    const out: FlowId[] = [];
+    const a = flowOf(this.opts.request.req);
+    if (a) out.push(a);
+    const b = this.bLeg?.flowId;
+    if (b) out.push(b);
+    return out;
+  }
+
+  /**
+   * A connection a leg used closed (a browser's WebSocket dropped, RFC 7118 §5): that leg cannot
+   * be reached any more, so the call ends — BYE on the other leg, media closed. Before the answer,
+   * the B leg is canceled. No-op when `flow` is not one of {@link flows}.
+   */
+  onFlowClosed(flow: FlowId): void {
+    if (this.state === 'ended' || this.endedPromise) return;
+    const aFlow = flowOf(this.opts.request.req);
+    const side: Side | null = aFlow === flow ? 'a' : this.bLeg?.flowId === flow ? 'b' : null;
+    if (!side) return;
+    this.log[side].info({ flow }, 'connection of this leg closed: ending the call');
+    if (this.state === 'answered') {
+      void this.end(side, REASON.flowClosed, { releaseGone: true });
+    } else if (side === 'a') {
+      // The caller is gone: nobody to answer. Cancel B; failSetup then sends no final response.
+      this.canceled = true;
+      this.cancelB();
+    } else {
+      this.mediaFailure = 'callee connection closed';
+      this.cancelB();
+    }
   }
 
   private get req(): SessionRequest {
@@ -279,6 +324,15 @@ export class CallSession {
     this.dialogA = dialogA;
     this.state = 'answered';
     this.log.a.info('call answered');
+    const max = this.opts.maxDurationMs ?? 0;
+    if (max > 0) {
+      this.maxTimer = setTimeout(() => {
+        this.maxTimer = null;
+        this.log.call.info({ maxDurationMs: max }, 'maximum call duration reached');
+        void this.end(null, REASON.maxDuration);
+      }, max);
+      this.maxTimer.unref?.();
+    }
     const b = this.dialogB!;
     dialogA.on('destroy', () => void this.end('a', REASON.hangup));
     b.on('destroy', () => void this.end('b', REASON.hangup));
@@ -350,15 +404,28 @@ export class CallSession {
   }
 
   /** Ends an answered call: BYE to the leg(s) that did not hang up, media closed. Idempotent. */
-  end(by: Side | null, reason: string): Promise<void> {
+  end(by: Side | null, reason: string, opts: { releaseGone?: boolean } = {}): Promise<void> {
     if (this.endedPromise) return this.endedPromise;
+    this.clearMaxTimer();
     this.endedPromise = (async () => {
       this.log.call.info({ by: by ?? 'tandem', reason }, 'call ended');
       const byes: Promise<unknown>[] = [];
       if (by !== 'a' && this.dialogA) byes.push(this.dialogA.destroy({ headers: { Reason: reason } }).catch(() => undefined));
       if (by !== 'b' && this.dialogB) byes.push(this.dialogB.destroy({ headers: { Reason: reason } }).catch(() => undefined));
+      if (opts.releaseGone && by) {
+        // The leg's connection is gone: its BYE cannot be delivered, but destroying the dialog
+        // releases drachtio-srf's state for it. Not awaited (the send fails or times out).
+        const gone = by === 'a' ? this.dialogA : this.dialogB;
+        gone?.destroy({ headers: { Reason: reason } }).catch(() => undefined);
+      }
       await this.closeMedia();
-      await Promise.all(byes);
+      // A BYE whose flow just died may never be answered (Timer F, RFC 3261 §17.1.2.2, is 32 s):
+      // wait for the BYEs a bounded time only, so shutdown and the call count do not hang on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(byes), new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, BYE_WAIT_MS);
+      })]);
+      clearTimeout(timer);
       this.markEnded();
     })();
     return this.endedPromise;
@@ -373,7 +440,13 @@ export class CallSession {
     return this.endedPromise;
   }
 
+  private clearMaxTimer(): void {
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.maxTimer = null;
+  }
+
   private markEnded(): void {
+    this.clearMaxTimer();
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.opts.onEnded?.(this);

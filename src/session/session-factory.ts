@@ -1,5 +1,6 @@
 import type { CallSessionFactory, CallSessionRequest } from '../app/calls/call-session-factory.js';
 import type { CallEvent } from '../media/engine/index.js';
+import type { FlowId, FlowMonitor } from '../app/signaling/flow.js';
 import { CallSession } from './call-session.js';
 import type { MediaPort } from './media-port.js';
 import type { SessionSrf } from './srf-types.js';
@@ -14,6 +15,14 @@ export interface SessionFactoryOptions {
   sdpAddress: string;
   /** Domain of the From header on B legs (`auth.realm`). */
   domain: string;
+  /**
+   * Connection-close notifications (embedded mode: `TransportFlowMonitor`). When a leg's
+   * WebSocket/TCP connection closes, its call ends (BYE on the other leg). Absent in remote
+   * mode: such calls then end on RTP inactivity (`media.rtpTimeoutSeconds`) or max duration.
+   */
+  flows?: FlowMonitor;
+  /** `calls.maxDurationSeconds` in ms: answered calls are ended after this long; 0/absent = no limit. */
+  maxDurationMs?: number;
 }
 
 /**
@@ -24,8 +33,18 @@ export class SessionFactory implements CallSessionFactory {
   private readonly sessions = new Map<string, CallSession>();
   private seq = 0;
   private closed = false;
+  private readonly unwatch: (() => void) | null;
 
-  constructor(private readonly opts: SessionFactoryOptions) {}
+  constructor(private readonly opts: SessionFactoryOptions) {
+    this.unwatch = opts.flows ? opts.flows.onFlowClosed((flow) => this.onFlowClosed(flow)) : null;
+  }
+
+  /** A connection closed: every call with a leg on it ends (RFC 7118 §5). */
+  onFlowClosed(flow: FlowId): void {
+    for (const s of [...this.sessions.values()]) {
+      if (s.flows().includes(flow)) s.onFlowClosed(flow);
+    }
+  }
 
   /** Calls in progress (set up or answered). */
   get active(): number {
@@ -43,6 +62,7 @@ export class SessionFactory implements CallSessionFactory {
     const session = new CallSession({
       srf: this.opts.srf, media: this.opts.media, mediaId, sdpAddress: this.opts.sdpAddress, domain: this.opts.domain, request,
       onEnded: (s) => this.sessions.delete(s.mediaId),
+      ...(this.opts.maxDurationMs ? { maxDurationMs: this.opts.maxDurationMs } : {}),
     });
     this.sessions.set(mediaId, session);
     await session.run();
@@ -61,6 +81,7 @@ export class SessionFactory implements CallSessionFactory {
   /** Ends every call (BYE both legs, media closed). Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    this.unwatch?.();
     await Promise.all([...this.sessions.values()].map((s) => s.end(null, 'Q.850;cause=41;text="Gateway shutting down"')));
     this.sessions.clear();
   }

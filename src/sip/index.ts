@@ -27,7 +27,7 @@ export { MAGIC_COOKIE, newBranch, randomToken, serverKey } from './transaction/t
 export { Dialog, type DialogId, type DialogState, type InDialogRequestOptions } from './dialog/dialog.js';
 export { parseListenSpec, type ListenSpec } from './transport/listen-spec.js';
 export {
-  DEFAULT_TRANSPORT_LIMITS, type ListeningPoint, type Connection, type TransportLimits, type TlsOptions,
+  DEFAULT_TRANSPORT_LIMITS, type ListeningPoint, type Connection, type TransportLimits, type TlsOptions, type UpgradeInfo,
 } from './transport/transport-types.js';
 export { TransportLayer, type TransportLayerOptions, type TransportLayerEvents, type TransportStats } from './transport/transport-layer.js';
 export { SipStack, type SipStackOptions, type SipStackEvents, type SendRequestOptions } from './sip-stack.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { MediaClock, MediaTimer } from '../clock.js';
+import type { MediaClock } from '../clock.js';
 import type { LegCounters, MediaLeg } from '../leg.js';
 import { RtpView } from '../rtp/rtp-view.js';
 import { writeRtpPacket } from '../rtp/rtp-writer.js';
@@ -8,6 +8,7 @@ import { DtmfForwarder } from './dtmf-forwarder.js';
 import { createFrameDecoder, createFrameEncoder, type FrameDecoder, type FrameEncoder } from './frame-codec.js';
 import type { BridgeJitterBuffer, JitterBufferFactory } from './jitter-buffer.js';
 import { PcmFifo } from './pcm-fifo.js';
+import { PlayoutTicker } from './playout-ticker.js';
 import type { ResolvedSide } from './resolved-side.js';
 import type { OutputStreamState } from './stream-rewriter.js';
 
@@ -72,7 +73,8 @@ export class TranscodeDirection {
   private cn = false;
   private cnLevel: number;
   private noiseSeed = 0x1234567;
-  private readonly timer: MediaTimer;
+  private readonly ticker: PlayoutTicker;
+  private readonly onTick = (): void => this.tick();
   private readonly dtmf = new Map<number, DtmfForwarder>();
   private closed = false;
 
@@ -106,10 +108,10 @@ export class TranscodeDirection {
     }
     this.cnLevel = s.comfortNoiseLevel;
     this.jb = s.jitterBuffer({ clockRate: from.sendClockRate, frameMs: from.ptimeMs });
-    // Tick often: each tick drains the slots the jitter buffer says are due.
-    const clock = s.clock;
-    const drain = (): void => this.tick();
-    this.timer = clock.setTimer(clock.defer ? () => clock.defer?.(drain) : drain, TICK_MS, true);
+    // Tick often: each tick drains the slots the jitter buffer says are due. One timer per
+    // thread serves every direction (PlayoutTicker), not one timer per direction.
+    this.ticker = PlayoutTicker.of(s.clock, TICK_MS);
+    this.ticker.add(this.onTick);
   }
 
   onPacket(pkt: Buffer): void {
@@ -332,7 +334,7 @@ export class TranscodeDirection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.s.clock.clearTimer(this.timer);
+    this.ticker.remove(this.onTick);
     this.decoder?.close();
     this.decoder = null;
     this.encoder.close();

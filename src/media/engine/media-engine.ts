@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { InvalidStateError, TandemError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { WebRtcLocalParams } from '../webrtc/types.js';
@@ -7,13 +6,20 @@ import type {
   AllocateRequest, AllocateResult, ApplyRequest, CallEvent, CallStats, UpdateRequest, WorkerConfig, WorkerMessage,
   WorkerRequestBody, WorkerStats,
 } from './protocol.js';
+import { spawnMediaWorker, type MediaWorkerHandle, type MediaWorkerKind } from './worker-handle.js';
 
 /** A worker did not answer, crashed, or reported an error for a request. */
 export class MediaEngineError extends TandemError {}
 
 export interface MediaEngineOptions {
-  /** Worker threads; default os.availableParallelism(). */
+  /** Media workers; default os.availableParallelism(). */
   workers?: number;
+  /**
+   * Run media workers as worker threads ('thread', WASM Opus encoder) or as
+   * child processes ('process', native Opus encoder; see worker-handle.ts).
+   * Same control protocol either way. Default 'thread'.
+   */
+  workerKind?: MediaWorkerKind;
   /** Default '127.0.0.1'. */
   bindAddress?: string;
   /** Addresses advertised in ICE candidates; default [bindAddress] (or 127.0.0.1 for 0.0.0.0). */
@@ -57,7 +63,7 @@ interface Pending {
 interface WorkerSlot {
   index: number;
   cfg: WorkerConfig;
-  worker: Worker | null;
+  worker: MediaWorkerHandle | null;
   ready: Promise<void>;
   calls: Set<string>;
   pending: Map<number, Pending>;
@@ -79,9 +85,14 @@ export class MediaEngine {
   private closed = false;
   private readonly timeoutMs: number;
   private readonly workerUrl: URL;
+  private readonly workerKind: MediaWorkerKind;
 
   private constructor(private readonly opts: MediaEngineOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.workerKind = opts.workerKind ?? 'thread';
+    if (this.workerKind !== 'thread' && this.workerKind !== 'process') {
+      throw new ValidationError('ERR_MEDIA_WORKER_KIND', 'workerKind must be thread or process', { data: { workerKind: this.workerKind } });
+    }
     this.workerUrl = opts.workerUrl ?? new URL('./media-worker.js', import.meta.url);
   }
 
@@ -118,26 +129,24 @@ export class MediaEngine {
   }
 
   private spawn(slot: WorkerSlot): void {
-    // @evan/opus's native addon encodes into one process-wide static buffer exposed as an
-    // external ArrayBuffer: two worker threads would race on it, and a thread that loaded it
-    // crashes the process when it exits. Workers therefore use its WASM build (per-thread memory).
-    const env = { ...process.env, OPUS_FORCE_WASM: '1' };
-    const w = new Worker(this.workerUrl, { workerData: slot.cfg, name: `tandem-media-${slot.index}`, env });
+    // Thread workers get OPUS_FORCE_WASM=1 (see worker-handle.ts): @evan/opus's native addon
+    // shares one static buffer per process and crashes a thread that loaded it at exit.
+    const w = spawnMediaWorker({ kind: this.workerKind, url: this.workerUrl, cfg: slot.cfg, name: `tandem-media-${slot.index}` });
     slot.worker = w;
     slot.exiting = false;
     slot.ready = new Promise<void>((resolve, reject) => {
       const onReady = (m: WorkerMessage): void => {
-        if (m.type === 'ready') { w.off('message', onReady); resolve(); }
+        if (m.type === 'ready') { w.offMessage(onReady); resolve(); }
       };
-      w.on('message', onReady);
-      w.once('exit', (code) => reject(new MediaEngineError('ERR_MEDIA_WORKER_START', `media worker ${slot.index} exited (${code}) before ready`)));
+      w.onMessage(onReady);
+      w.onExit((code) => reject(new MediaEngineError('ERR_MEDIA_WORKER_START', `media worker ${slot.index} exited (${code}) before ready`)));
     });
     slot.ready.catch(() => undefined);
-    w.on('message', (m: WorkerMessage) => this.onMessage(slot, m));
-    w.on('error', (err) => {
+    w.onMessage((m: WorkerMessage) => this.onMessage(slot, m));
+    w.onError((err) => {
       this.opts.logger?.error({ worker: slot.index, err: err.message }, 'media worker error');
     });
-    w.on('exit', (code) => this.onExit(slot, w, code));
+    w.onExit((code) => this.onExit(slot, w, code));
   }
 
   private onMessage(slot: WorkerSlot, m: WorkerMessage): void {
@@ -153,7 +162,7 @@ export class MediaEngine {
     }
   }
 
-  private onExit(slot: WorkerSlot, w: Worker, code: number): void {
+  private onExit(slot: WorkerSlot, w: MediaWorkerHandle, code: number): void {
     if (slot.worker !== w) return;
     slot.worker = null;
     for (const [id, p] of slot.pending) {
@@ -184,7 +193,7 @@ export class MediaEngine {
         reject(new MediaEngineError('ERR_MEDIA_WORKER_TIMEOUT', `media worker ${slot.index} did not answer ${msg.type} in ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, type: msg.type });
-      w.postMessage({ ...msg, id });
+      w.post({ ...msg, id });
     });
   }
 
@@ -245,6 +254,11 @@ export class MediaEngine {
     return this.callWorker.get(callId)?.index ?? null;
   }
 
+  /** 'thread' or 'process' (MediaEngineOptions.workerKind). */
+  get kind(): MediaWorkerKind {
+    return this.workerKind;
+  }
+
   get workerCount(): number {
     return this.slots.length;
   }
@@ -266,10 +280,10 @@ export class MediaEngine {
   }
 
   /** Wait for a worker that was asked to shut down to end by itself; terminate it after `ms`. */
-  private async waitExit(w: Worker, ms: number): Promise<void> {
-    if (w.threadId === -1) return;
+  private async waitExit(w: MediaWorkerHandle, ms: number): Promise<void> {
+    if (!w.alive) return;
     let timer: NodeJS.Timeout | null = null;
-    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => w.onExit(() => resolve()));
     const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
     const r = await Promise.race([exited, late]);
     if (timer) clearTimeout(timer);

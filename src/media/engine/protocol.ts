@@ -113,6 +113,8 @@ export interface WorkerStats {
   portPairsUsed: number;
   /** Port pairs this worker's slice holds. */
   portPairsCapacity: number;
+  /** Opus encoder backend loaded in this worker (thread workers: 'wasm'; process workers: 'native' where the addon loads). */
+  opusEncoder: 'native' | 'wasm';
 }
 
 export type WorkerRequest =

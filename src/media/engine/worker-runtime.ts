@@ -1,5 +1,6 @@
 import { TandemError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { opusBackend } from '../codecs/opus.js';
 import { PortPool } from '../net/index.js';
 import { sharedDtlsCertificate, type DtlsCertificate } from '../webrtc/certificate.js';
 import { CallMedia } from './call-media.js';
@@ -85,6 +86,7 @@ export class WorkerRuntime {
         const s: WorkerStats = {
           worker: this.cfg.index, calls: this.calls.size, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system,
           heapUsed: mem.heapUsed, rss: mem.rss, portPairsUsed: this.pool.used, portPairsCapacity: this.pool.capacity,
+          opusEncoder: opusBackend(),
         };
         return s;
       }

@@ -1,5 +1,22 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { TandemError } from '../../common/errors.js';
+
+/**
+ * dgram's address lookup: an IP literal of the socket's family resolves to
+ * itself at once. Node's default does the same but defers through
+ * `process.nextTick` for every datagram; media sockets only ever send to
+ * literals, so the per-packet send goes straight to the socket. Names still
+ * go through dns.lookup.
+ */
+function literalLookup(address: string, options: dns.LookupOneOptions | number,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  // dgram passes the socket's family as a number (lib/internal/dgram.js lookup4/lookup6).
+  const family = typeof options === 'number' ? options : options.family === 'IPv6' || options.family === 6 ? 6 : 4;
+  if (isIP(address) === family) { cb(null, address, family); return; }
+  dns.lookup(address, { family }, cb);
+}
 
 /** Binding a media socket failed (port in use, bad address). */
 export class UdpBindError extends TandemError {
@@ -34,7 +51,6 @@ export class UdpEndpoint {
   handlerErrors = 0;
   private closed = false;
   private sockClosed = false;
-  private pendingSends = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(private readonly sock: dgram.Socket, readonly address: string, readonly port: number) {
@@ -54,7 +70,7 @@ export class UdpEndpoint {
   static bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
     const type = opts.ipv6 ? 'udp6' : 'udp4';
     const address = opts.address ?? (opts.ipv6 ? '::' : '0.0.0.0');
-    const sock = dgram.createSocket({ type, reuseAddr: false });
+    const sock = dgram.createSocket({ type, reuseAddr: false, lookup: literalLookup });
     return new Promise((resolve, reject) => {
       const onErr = (err: Error): void => {
         sock.removeListener('listening', onListen);
@@ -76,35 +92,33 @@ export class UdpEndpoint {
 
   get isClosed(): boolean { return this.closed; }
 
-  /** Sends a datagram; errors are counted, never thrown. */
+  /**
+   * Sends a datagram; errors are counted, never thrown. No completion
+   * callback: without one Node tries the send synchronously (`uv_udp_try_send`)
+   * and creates no request object or callback per packet; a send the kernel
+   * cannot take at once is queued by libuv. Asynchronous send errors surface
+   * as socket 'error' events (counted); synchronous ones (e.g. no route) are
+   * dropped like the datagram itself.
+   */
   send(buf: Uint8Array, port: number, address: string): void {
     if (this.closed) return;
-    this.pendingSends++;
     try {
-      this.sock.send(buf, port, address, (err) => {
-        if (err) this.errors++;
-        if (--this.pendingSends === 0 && this.closed) this.closeSocket();
-      });
+      this.sock.send(buf, port, address);
     } catch {
-      this.pendingSends--;
       this.errors++;
     }
   }
 
   /**
-   * Stops receiving at once; the socket itself closes when the datagrams
-   * already handed to it are sent (a last RTCP BYE), at most 200 ms later.
-   * Idempotent.
+   * Stops receiving at once; the socket itself closes a moment later (next
+   * event-loop turn, 20 ms at most) so datagrams just handed to it (a last
+   * RTCP BYE) that the kernel queued are still sent. Idempotent.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.onMessage = null;
-    if (this.pendingSends === 0) {
-      this.closeSocket();
-      return;
-    }
-    this.flushTimer = setTimeout(() => this.closeSocket(), 200);
+    this.flushTimer = setTimeout(() => this.closeSocket(), 20);
     this.flushTimer.unref();
   }
 

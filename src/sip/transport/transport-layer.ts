@@ -9,7 +9,7 @@ import { parseListenSpec, type ListenSpec } from './listen-spec.js';
 import { StreamTransport } from './stream-transport.js';
 import {
   DEFAULT_TRANSPORT_LIMITS, type Connection, type InboundSource, type ListeningPoint, type SentInfo, type TlsOptions,
-  type Transport, type TransportLimits, type TransportSink,
+  type Transport, type TransportLimits, type TransportSink, type UpgradeInfo,
 } from './transport-types.js';
 import { UdpTransport } from './udp-transport.js';
 import { WsTransport } from './ws-transport.js';
@@ -217,6 +217,14 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> implement
     else this.perIp.set(conn.remoteAddress, n);
     this.counters.get(conn.transport)!.connections--;
     this.emit('connectionClosed', conn.id);
+  }
+
+  /**
+   * The WebSocket upgrade (request target, Cookie) of an open connection, by flow id
+   * (RFC 7118 §4); undefined for other transports or closed connections.
+   */
+  upgradeOf(flowId: string): UpgradeInfo | undefined {
+    return this.connections.get(flowId)?.upgrade;
   }
 
   /** @internal */

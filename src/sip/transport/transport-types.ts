@@ -23,10 +23,21 @@ export interface Connection {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /**
+   * WebSocket only (RFC 7118 §4): the HTTP upgrade request's target (path and query) and its
+   * Cookie header, kept for the connection's life (browser token auth reads them).
+   */
+  readonly upgrade?: UpgradeInfo;
   /** Writes one serialized message (or a keep-alive). */
   write(bytes: Buffer, cb: (err?: Error) => void): void;
   /** Closes the connection. */
   close(): void;
+}
+
+/** What a WebSocket upgrade request carried (RFC 6455 §4.1): request target and Cookie header. */
+export interface UpgradeInfo {
+  readonly url: string;
+  readonly cookie?: string;
 }
 
 /** Callbacks a transport uses to hand data to the transport layer. */

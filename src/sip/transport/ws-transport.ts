@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { SipTransportError } from '../errors.js';
 import type { SendTarget } from '../transaction/send-target.js';
 import { hostFor } from './udp-transport.js';
-import type { Connection, ListeningPoint, SentInfo, TlsOptions, Transport, TransportLimits, TransportSink } from './transport-types.js';
+import type { Connection, UpgradeInfo, ListeningPoint, SentInfo, TlsOptions, Transport, TransportLimits, TransportSink } from './transport-types.js';
 
 let nextWsId = 1;
 
@@ -82,7 +82,11 @@ export class WsTransport implements Transport {
 
   private adopt(ws: WebSocket, req: IncomingMessage): void {
     const sock = req.socket;
-    const conn = new WsConnection(`${this.name}|${nextWsId++}`, this.name, ws, sock.remoteAddress ?? '', sock.remotePort ?? 0, sock.localAddress ?? '', sock.localPort ?? 0);
+    const cookie = req.headers.cookie;
+    const upgrade: UpgradeInfo = { url: req.url ?? '/', ...(typeof cookie === 'string' ? { cookie } : {}) };
+    const conn = new WsConnection(
+      `${this.name}|${nextWsId++}`, this.name, ws, sock.remoteAddress ?? '', sock.remotePort ?? 0, sock.localAddress ?? '', sock.localPort ?? 0, upgrade,
+    );
     this.conns.set(conn.id, conn);
     const sink = this.opts.sink;
     sink.onConnection(conn);
@@ -160,6 +164,7 @@ class WsConnection implements Connection {
     readonly remotePort: number,
     readonly localAddress: string,
     readonly localPort: number,
+    readonly upgrade: UpgradeInfo,
   ) {}
 
   write(bytes: Buffer, cb: (err?: Error) => void): void {
