@@ -11,10 +11,11 @@ import {
 } from '../sdp/index.js';
 import {
   bridgeParams, generateLocalCrypto, newWebRtcIdentity, reverseDirection, rtpRemote, sipFormats, sipLocalMedia, srtpSessionKeys,
-  webrtcLocalMedia, webrtcRemoteParams, withoutSsrcLines, type WebRtcIdentity,
+  webrtcLocalMedia, webrtcRemoteParams, type WebRtcIdentity,
 } from './media-mapping.js';
 import type { MediaPort } from './media-port.js';
 import { SessionError } from './session-errors.js';
+import { formatDtmfRelay, parseDtmfInfo } from './dtmf-info.js';
 import type { ProvisionalResponse, SentInvite, SessionDialog, SessionRequest, SessionResponse, SessionSrf, UacFailure } from './srf-types.js';
 
 /** Options of a {@link CallSession}. */
@@ -168,7 +169,7 @@ export class CallSession {
         throw new SessionError('ERR_SESSION_NO_SDP', 'INVITE without SDP offer (late offer) is not supported', { data: { sipStatus: 488 } });
       }
       this.alloc = await this.opts.media.allocate(this.mediaId, {
-        offerer: plan.a.kind === 'sip', bridge: 'rtp',
+        offerer: plan.a.kind === 'sip', bridge: 'rtp', webrtcSsrc: this.identity.ssrc,
         ...(plan.a.kind === 'webrtc' && plan.a.profile.ice === 'lite' ? { iceLite: true } : {}),
         ...(plan.a.kind === 'sip' && first.profile.ice === 'lite' ? { iceLite: true } : {}),
       });
@@ -210,12 +211,13 @@ export class CallSession {
     return h;
   }
 
-  private uacOptions(b: CalleeLegPlan, localSdp: string): { localSdp: string; headers: Record<string, string>; proxy?: string } {
+  private uacOptions(b: CalleeLegPlan, localSdp: string): { localSdp: string; headers: Record<string, string>; proxy?: string; auth?: { username: string; password: string } } {
     const hop = b.nextHop;
     // Over ws/wss the embedded server finds the browser's connection from the Contact (flow); a
     // proxy there would bypass that.
     const proxy = hop && hop.transport !== 'ws' && hop.transport !== 'wss' ? `sip:${hop.host.includes(':') ? `[${hop.host}]` : hop.host}:${hop.port};transport=${hop.transport}` : undefined;
-    return { localSdp, headers: this.headersForB(), ...(proxy ? { proxy } : {}) };
+    // Trunk legs: drachtio-srf answers a 401/407 on the INVITE with these credentials (RFC 3261 §22.2).
+    return { localSdp, headers: this.headersForB(), ...(proxy ? { proxy } : {}), ...(b.auth ? { auth: b.auth } : {}) };
   }
 
   private async sendB(b: CalleeLegPlan, localSdp: string, onProvisional: (p: ProvisionalResponse) => void): Promise<SessionDialog> {
@@ -257,7 +259,7 @@ export class CallSession {
           const answer = await this.answerBrowser(sipSdp, offer.pending, offer.legs, offer.remote, true);
           this.earlyAnswer = { sipSdp, answer };
           this.log.a.info({ status: 183, codec: answer.plan.sip.name, mode: answer.plan.mode }, 'early media');
-          this.res.send(183, { body: withoutSsrcLines(answer.sdp), headers: { 'Content-Type': 'application/sdp' } });
+          this.res.send(183, { body: answer.sdp, headers: { 'Content-Type': 'application/sdp' } });
         }).catch((err: unknown) => this.log.a.warn({ err: errText(err) }, 'early media SDP refused; waiting for the answer'));
       } else if (p.status === 180 || p.status === 183) {
         this.res.send(p.status === 183 && this.earlyAnswer === null ? 180 : p.status);
@@ -271,7 +273,7 @@ export class CallSession {
     if (early && early.sipSdp === sipSdp) answer = early.answer;
     else answer = await this.answerBrowser(sipSdp, offer.pending, offer.legs, offer.remote, early === null);
     this.checkAlive();
-    await this.answerA(withoutSsrcLines(answer.sdp));
+    await this.answerA(answer.sdp);
   }
 
   /**
@@ -283,7 +285,7 @@ export class CallSession {
   ): Promise<AnswerTranslation> {
     let t = sipAnswerToWebrtc(sipSdp, { pending, local: this.webrtcLocal!, legs, setup: this.dtlsSetup });
     const rtp = { remote: rtpRemote(t.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: reverseDirection(t.remote.direction) };
-    const req = { webrtc: webrtcRemoteParams(browser, t.plan, t.direction), rtp, bridge: bridgeParams(t.plan) };
+    const req = { webrtc: webrtcRemoteParams(browser, t.plan, t.direction), rtp, bridge: bridgeParams(t.plan, this.identity) };
     const local = first ? await this.opts.media.apply(this.mediaId, req) : await this.opts.media.update(this.mediaId, req);
     if ((local.setup === 'active' || local.setup === 'passive') && local.setup !== this.dtlsSetup) {
       this.dtlsSetup = local.setup;
@@ -300,7 +302,7 @@ export class CallSession {
     const offer = sipOfferToWebrtc(sipOffer, { local: this.webrtcLocal!, legs: this.legs, preferOpus: b.profile.transcoding === 'prefer-opus' });
     const sipLocal = sipLocalMedia(this.alloc!.rtp!, this.opts.sdpAddress, this.localCrypto);
     this.sipLocal = sipLocal;
-    const dialog = await this.sendB(b, withoutSsrcLines(offer.sdp), (p) => {
+    const dialog = await this.sendB(b, offer.sdp, (p) => {
       if (p.status === 180 || p.status === 183) this.res.send(180);
     });
     this.checkAlive();
@@ -308,7 +310,7 @@ export class CallSession {
     const local = await this.opts.media.apply(this.mediaId, {
       webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),
       rtp: { remote: rtpRemote(offer.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: t.direction },
-      bridge: bridgeParams(t.plan),
+      bridge: bridgeParams(t.plan, this.identity),
     });
     if (local.setup === 'active' || local.setup === 'passive') this.dtlsSetup = local.setup;
     this.legs = t.legs;
@@ -338,6 +340,8 @@ export class CallSession {
     b.on('destroy', () => void this.end('b', REASON.hangup));
     dialogA.on('modify', (rq, rs) => void this.onModify('a', rq, rs));
     b.on('modify', (rq, rs) => void this.onModify('b', rq, rs));
+    dialogA.on('info', (rq, rs) => this.onInfo('a', rq, rs));
+    b.on('info', (rq, rs) => this.onInfo('b', rq, rs));
     if (this.mediaFailure) await this.end(null, REASON.mediaFailure);
   }
 
@@ -478,6 +482,47 @@ export class CallSession {
     }
   }
 
+  /**
+   * INFO in a dialog (RFC 6086; DTMF bodies `application/dtmf-relay` / `application/dtmf`).
+   * From the phone: relayed to the browser as `application/dtmf-relay` (JsSIP/SIP.js report it as
+   * remote DTMF). From the browser: relayed to the phone as `application/dtmf-relay` when the
+   * phone's profile has `dtmf: info` or `both`; otherwise 415 (conversion to RFC 4733 is not done).
+   * Other bodies → 415 with `Accept`; an unreadable DTMF body → 400. 200 is sent before the relay.
+   */
+  private onInfo(from: Side, rq: AppRequest, rs: AppResponse): void {
+    const log = this.log[from];
+    const accept = { Accept: 'application/dtmf-relay, application/dtmf' };
+    let d;
+    try {
+      d = parseDtmfInfo(rq.get('Content-Type'), rq.body ?? '');
+    } catch (e) {
+      const reason = e instanceof SessionError ? e.message : 'bad DTMF body';
+      rs.send(400, { headers: { Warning: warning(reason) } });
+      return;
+    }
+    if (d === null) {
+      rs.send(415, { headers: accept });
+      return;
+    }
+    const other = from === 'a' ? this.dialogB : this.dialogA;
+    const kind = from === 'a' ? this.opts.request.plan.a.kind : this.bLeg?.kind;
+    const phoneDtmf = this.phoneDtmfMode();
+    if (this.state !== 'answered' || !other?.request || (kind === 'webrtc' && phoneDtmf === 'rfc4733')) {
+      rs.send(415, { headers: { ...accept, Warning: warning('DTMF via SIP INFO is not relayed on this call (peer profile dtmf: rfc4733)') } });
+      return;
+    }
+    rs.send(200);
+    log.info({ digit: d.digit, durationMs: d.durationMs }, 'DTMF INFO relayed');
+    other.request({ method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: formatDtmfRelay(d.event, d.durationMs) })
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'DTMF INFO relay failed'));
+  }
+
+  private phoneDtmfMode(): 'rfc4733' | 'info' | 'both' {
+    const { plan } = this.opts.request;
+    const p = plan.a.kind === 'sip' ? plan.a.profile : this.bLeg?.profile;
+    return p?.dtmf ?? 'rfc4733';
+  }
+
   /** A re-INVITE on one leg (hold/resume, ICE restart, codec change): translated to the other leg. */
   private async onModify(from: Side, rq: AppRequest, rs: AppResponse): Promise<void> {
     const log = this.log[from];
@@ -529,21 +574,21 @@ export class CallSession {
     await this.opts.media.update(this.mediaId, {
       webrtc: webrtcRemoteParams(offer.remote, t.plan, t.direction),
       ...(offer.changed ? { rtp: { remote: rtpRemote(t.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: reverseDirection(t.remote.direction) } } : {}),
-      bridge: bridgeParams(t.plan),
+      bridge: bridgeParams(t.plan, this.identity),
     });
     this.legs = t.legs;
-    return withoutSsrcLines(t.sdp);
+    return t.sdp;
   }
 
   /** New offer from the phone (hold/resume/new address) → re-INVITE the browser (unless unchanged). */
   private async reofferFromPhone(offerSdp: string, browser: SessionDialog): Promise<string> {
     const offer = sipOfferToWebrtc(offerSdp, { local: this.webrtcLocal!, legs: this.legs });
-    const answer = offer.changed ? await browser.modify(withoutSsrcLines(offer.sdp)) : browser.remote.sdp;
+    const answer = offer.changed ? await browser.modify(offer.sdp) : browser.remote.sdp;
     const t = webrtcAnswerToSip(answer, { pending: offer.pending, local: this.sipLocal!, legs: offer.legs });
     await this.opts.media.update(this.mediaId, {
       webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),
       rtp: { remote: rtpRemote(offer.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: t.direction },
-      bridge: bridgeParams(t.plan),
+      bridge: bridgeParams(t.plan, this.identity),
     });
     this.legs = t.legs;
     return t.sdp;

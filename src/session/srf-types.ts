@@ -32,6 +32,10 @@ export interface SessionDialog {
   readonly remote: { sdp: string };
   on(event: 'destroy', listener: (msg?: unknown, reason?: string) => void): unknown;
   on(event: 'modify', listener: (req: AppRequest, res: AppResponse) => void): unknown;
+  /** An INFO inside the dialog (RFC 6086); with a listener drachtio-srf no longer answers 200 itself. */
+  on(event: 'info', listener: (req: AppRequest, res: AppResponse) => void): unknown;
+  /** Sends a request inside the dialog (INFO); resolves when sent. Optional so test fakes may omit it. */
+  request?(opts: { method: 'INFO'; headers?: Record<string, string>; body?: string }): Promise<unknown>;
   /** Sends BYE. */
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown>;
   /** Sends a re-INVITE with `sdp`; resolves with the remote answer SDP. */
@@ -49,7 +53,7 @@ export interface UacFailure {
 export interface SessionSrf {
   createUAC(
     uri: string,
-    opts: { localSdp: string; headers?: Record<string, string>; proxy?: string },
+    opts: { localSdp: string; headers?: Record<string, string>; proxy?: string; auth?: { username: string; password: string } },
     progress: { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void },
   ): Promise<SessionDialog>;
   createUAS(req: AppRequest, res: AppResponse, opts: { localSdp: string; headers?: Record<string, string> }): Promise<SessionDialog>;

@@ -112,7 +112,10 @@ export class WsTransport implements Transport {
       }
       sink.onMessage(buf, source);
     });
-    ws.on('error', () => {});
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes the connection itself (1009) on a frame over maxPayload; count it as oversize.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') sink.onFramingError(this.name, true);
+    });
     ws.on('close', () => {
       if (idle) clearTimeout(idle);
       this.conns.delete(conn.id);
