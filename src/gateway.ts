@@ -11,6 +11,7 @@ import { DrachtioServer } from './drachtio/drachtio-server.js';
 import { TandemApp } from './app/app.js';
 import { TransportFlowMonitor } from './app/signaling/transport-flow-monitor.js';
 import type { AppSrf } from './app/signaling/srf-types.js';
+import type { TrunkSrf } from './app/trunks/trunk-srf.js';
 import { MediaEngine } from './media/engine/index.js';
 import { opusBackends } from './media/codecs/opus.js';
 import { SessionFactory } from './session/index.js';
@@ -109,6 +110,8 @@ export class Gateway {
     const sdpAddress = m.announcedAddress !== '' ? m.announcedAddress : (m.bindAddress === '0.0.0.0' ? '127.0.0.1' : m.bindAddress);
     this.engine = await MediaEngine.start({
       ...(m.workers > 0 ? { workers: m.workers } : {}),
+      workerKind: m.workerKind,
+      opusComplexity: m.opusComplexity,
       bindAddress: m.bindAddress,
       announcedAddresses: [sdpAddress],
       portMin: m.portMin,
@@ -118,7 +121,7 @@ export class Gateway {
       logger: this.logger.child({ part: 'media' }),
       onEvent: (callId, event) => this.sessions?.onMediaEvent(callId, event),
     });
-    this.logger.info({ workers: this.engine.workerCount, opus: opusBackends(), ports: `${m.portMin}-${m.portMax}`, address: sdpAddress }, `media engine: ${this.engine.workerCount} worker(s)`);
+    this.logger.info({ workers: this.engine.workerCount, opus: opusBackends(), ports: `${m.portMin}-${m.portMax}`, address: sdpAddress }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s)`);
     // Embedded mode: the SIP transport layer tells when a connection closes (bindings go, calls on
     // it end) and what a WebSocket upgrade carried (browser tokens). Remote mode has no such hook:
     // calls of a dropped browser end on RTP inactivity or calls.maxDurationSeconds.
@@ -154,6 +157,11 @@ export class Gateway {
         else resolve();
       });
       srf.connect({ host: drachtioHost, port: drachtioPort, secret });
+    });
+    this.app.startTrunks(srf as unknown as TrunkSrf);
+    this.http.addHealthCheck('trunks', () => {
+      const h = this.app?.trunkHealth() ?? { ok: true, trunks: {} };
+      return { ok: h.ok, detail: h.trunks };
     });
     this.state = 'running';
     this.logger.info({ http: `http://${addr.address}:${addr.port}/`, drachtio: cfg.drachtio.mode }, 'Tandem running');

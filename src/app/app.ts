@@ -13,6 +13,8 @@ import { DialPlan, type DialRule } from './routing/dial-plan.js';
 import type { FlowMonitor, FlowTokenSource } from './signaling/flow.js';
 import type { AppSrf } from './signaling/srf-types.js';
 import { TrunkDirectory } from './trunks/trunk-directory.js';
+import { TrunkServices, type TrunksHealth } from './trunks/trunk-services.js';
+import type { TrunkSrf } from './trunks/trunk-srf.js';
 import { UserDirectory } from './users/user-directory.js';
 
 /** Config sections the app reads. */
@@ -52,9 +54,14 @@ export class TandemApp {
   readonly invites: InviteHandler;
   private readonly ownsStore: boolean;
   private closed = false;
+  private trunkServices: TrunkServices | null = null;
+  private readonly trunkConfigs: AppConfig['trunks'];
+  private readonly log: Logger;
 
   constructor(config: AppConfig, deps: AppDeps = {}) {
     const log = deps.logger ?? silentLogger();
+    this.log = log;
+    this.trunkConfigs = config.trunks;
     const now = deps.now ?? Date.now;
     const alg = config.auth.digestAlgorithm;
     this.digest = new DigestServer({
@@ -87,7 +94,28 @@ export class TandemApp {
       auth: this.auth, dialPlan: this.dialPlan, store: this.store, users: this.users, trunks: this.trunks,
       profiles: this.profiles, domain: config.auth.realm, now, logger: log.child({ part: 'calls' }),
       ...(deps.sessions ? { sessions: deps.sessions } : {}),
+      trunkOrder: (trunk, addresses) => this.trunkServices?.monitor.order(trunk, addresses) ?? [...addresses],
     });
+  }
+
+  /**
+   * Starts outbound trunk registration and OPTIONS keep-alive over a connected drachtio-srf
+   * (call once the srf is connected). Idempotent.
+   */
+  startTrunks(srf: TrunkSrf, opts: { downAfter?: number } = {}): TrunkServices {
+    if (!this.trunkServices) {
+      this.trunkServices = new TrunkServices({
+        srf, trunks: this.trunkConfigs, logger: this.log.child({ part: 'trunks' }),
+        ...(opts.downAfter ? { downAfter: opts.downAfter } : {}),
+      });
+      if (!this.closed) this.trunkServices.start();
+    }
+    return this.trunkServices;
+  }
+
+  /** Trunk registration and address health, for /healthz (ok when nothing runs). */
+  trunkHealth(): TrunksHealth {
+    return this.trunkServices?.health() ?? { ok: true, trunks: {} };
   }
 
   /** Routes REGISTER and INVITE of a connected drachtio-srf to the app. */
@@ -100,6 +128,7 @@ export class TandemApp {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.trunkServices?.close();
     this.registrar.close();
     if (this.ownsStore) await this.store.close();
   }

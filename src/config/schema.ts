@@ -128,6 +128,7 @@ export const schema: GroupSpec = {
         iceLite: { kind: 'bool', default: false, doc: 'Answer browsers as an ICE-lite agent (public address deployments).' },
         rtpTimeoutSeconds: { kind: 'int', default: 60, min: 0, max: 3600, doc: 'End a call when no RTP arrives for this long (0 = never).' },
         opusComplexity: { kind: 'int', default: 5, min: 0, max: 10, doc: 'Opus encoder complexity when transcoding.' },
+        workerKind: { kind: 'enum', default: 'thread', values: ['thread', 'process'], doc: 'How media workers run: "thread" (worker threads, WASM Opus encoder) or "process" (a child process per worker, native Opus encoder: ~10–20 % less CPU when transcoding, at the cost of a process per core).' },
       },
     },
     auth: {
@@ -246,7 +247,7 @@ export interface TandemConfig {
   drachtio: { mode: 'embedded' | 'remote'; host: string; port: number; secret: string };
   media: {
     workers: number; bindAddress: string; announcedAddress: string; portMin: number; portMax: number;
-    iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number;
+    iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number; workerKind: 'thread' | 'process';
   };
   auth: { realm: string; digestAlgorithm: 'MD5' | 'SHA-256'; nonceTtlSeconds: number; tokenSecret: string };
   registrar: { minExpires: number; maxExpires: number; defaultExpires: number };

@@ -108,18 +108,46 @@ export function rtpRemote(remote: RemoteMedia): { address: string; port: number;
   return { address: remote.address, port: remote.port, rtcpPort: remote.rtcpPort };
 }
 
-/** Bridge preferences from the plan. */
-export function bridgeParams(plan: CodecPlan): { webrtcSendPt: number; rtpSendPt: number; rtpPtimeMs: number } {
-  return { webrtcSendPt: plan.webrtc.pt, rtpSendPt: plan.sip.pt, rtpPtimeMs: plan.sipPtime };
+/**
+ * Bridge preferences from the plan, and the SSRC the bridge sends toward the browser: the one
+ * written as `a=ssrc` into every description sent to it (RFC 5576 §4.1), so the browser's
+ * announced track receives our packets.
+ */
+export function bridgeParams(plan: CodecPlan, id: WebRtcIdentity): { webrtcSendPt: number; rtpSendPt: number; rtpPtimeMs: number; webrtcSsrc: number } {
+  return { webrtcSendPt: plan.webrtc.pt, rtpSendPt: plan.sip.pt, rtpPtimeMs: plan.sipPtime, webrtcSsrc: id.ssrc };
 }
 
 /**
- * Removes `a=ssrc:` lines from a description sent to the browser. The engine's bridge picks its
- * own output SSRC (src/media/bridge StreamRewriter) and cannot be told the one the SDP core wrote;
- * a browser that was told another SSRC routes our packets to an unsignaled stream and plays
- * silence on the track it announced. Without `a=ssrc` the browser binds the m-line's track
- * (a=mid/a=msid) to whatever SSRC arrives (RFC 8843 §9.2 payload-type demux fallback).
+ * Declares our SSRC (RFC 5576 §4.1: `a=ssrc:<ssrc> cname:<cname>`) in every active audio m-section
+ * of a description sent to the browser that does not carry it. `src/sdp` writes `a=ssrc` only
+ * while we send; a description without it (hold: our side recvonly/inactive) makes Chromium
+ * remove its receive stream for that SSRC, and on resume it recreates the stream without
+ * reconnecting the receiver's track (same SSRC, so the receiver is not set up again): getStats
+ * counts packets but the page hears silence. Declaring the SSRC in every description keeps the
+ * stream. Descriptions that already carry `a=ssrc` are returned unchanged.
  */
-export function withoutSsrcLines(sdp: string): string {
-  return sdp.split('\r\n').filter((l) => !l.startsWith('a=ssrc:') && !l.startsWith('a=ssrc-group:')).join('\r\n');
+export function withSsrcDeclared(sdp: string, id: WebRtcIdentity): string {
+  const lines = sdp.split('\r\n');
+  const out: string[] = [];
+  let audio = false;
+  let declared = false;
+  const close = (): void => {
+    if (audio && !declared) {
+      // Keep a trailing empty line (the description's final CRLF) last.
+      const at = out.length > 0 && out[out.length - 1] === '' ? out.length - 1 : out.length;
+      out.splice(at, 0, `a=ssrc:${id.ssrc} cname:${id.cname}`);
+    }
+  };
+  for (const l of lines) {
+    if (l.startsWith('m=')) {
+      close();
+      audio = l.startsWith('m=audio ') && !l.startsWith('m=audio 0 ');
+      declared = false;
+    } else if (l.startsWith('a=ssrc:')) {
+      declared = true;
+    }
+    out.push(l);
+  }
+  close();
+  return out.join('\r\n');
 }

@@ -30,7 +30,8 @@ export interface CallerAuthOptions {
 
 /**
  * Authenticates a new INVITE, in this order:
- * 1. source address of a configured trunk → that trunk (no digest: carriers do not answer challenges);
+ * 1. source address of a configured trunk, over UDP/TCP/TLS (never WebSocket) → that trunk (no digest:
+ *    carriers do not answer challenges);
  * 2. a WebSocket flow whose upgrade carried a valid browser token → the token's `sub`;
  * 3. SIP digest with Proxy-Authorization (RFC 3261 §22.3): missing/stale credentials → 407 with
  *    Proxy-Authenticate; wrong password or unknown user → 403; malformed → 400.
@@ -45,7 +46,10 @@ export class CallerAuthenticator {
   }
 
   authenticate(req: AppRequest): AuthVerdict {
-    const trunk = this.opts.trunks.fromSource(req.source_address);
+    // Trunks are SIP peers over UDP/TCP/TLS; a browser's WebSocket is never taken for a trunk,
+    // even from a trunk's IP address.
+    const viaWebSocket = /^wss?$/i.test(String(req.protocol ?? ''));
+    const trunk = viaWebSocket ? undefined : this.opts.trunks.fromSource(req.source_address);
     if (trunk) return { ok: true, caller: { kind: 'trunk', trunk } };
 
     const flowId = flowOf(req);

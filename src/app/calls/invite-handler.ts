@@ -22,6 +22,8 @@ export interface InviteHandlerOptions {
   domain: string;
   /** The B2BUA session seam; absent until src/session exists → planned calls get 503. */
   sessions?: CallSessionFactory;
+  /** Trunk address health (OPTIONS keep-alive): trunk legs are tried up addresses first. */
+  trunkOrder?: (trunk: string, addresses: readonly string[]) => string[];
   logger?: Logger;
   now?: () => number;
 }
@@ -96,6 +98,10 @@ export class InviteHandler {
       log.info({ ...who, dialed, status: plan.status, reason: plan.reason }, 'call rejected');
       send(plan.status, plan.reason);
       return { stage: 'plan', status: plan.status, plan };
+    }
+    if (plan.fork === 'sequential' && route.ok && route.target.kind === 'trunk' && this.opts.trunkOrder) {
+      const order = this.opts.trunkOrder(route.target.trunk, plan.b.map((l) => l.trunkAddress ?? ''));
+      plan = { ...plan, b: [...plan.b].sort((x, y) => order.indexOf(x.trunkAddress ?? '') - order.indexOf(y.trunkAddress ?? '')) };
     }
     log.info({ ...who, dialed, rule: plan.rule, a: plan.a.kind, b: plan.b.map((l) => `${l.kind}/${l.profile.name}`), fork: plan.fork }, 'call planned');
     if (!this.opts.sessions) {

@@ -35,6 +35,10 @@ export interface CalleeLegPlan extends LegPlan {
   /** The connection to reuse (binding made over ws/tcp/tls). */
   flowId?: string;
   media: MediaDecision;
+  /** Trunk legs: the `addresses[]` entry this leg goes to (failover order). */
+  trunkAddress?: string;
+  /** Trunk legs: digest credentials to answer a 401/407 on the INVITE (RFC 3261 §22.2), from `register`. */
+  auth?: { username: string; password: string };
 }
 
 /** Caller identity to present on the B legs (RFC 3325 P-Asserted-Identity when asked for). */
@@ -166,7 +170,11 @@ export function planCall(input: PlanCallInput): CallPlan {
         const { host, port } = splitHostPort(addr);
         const h = host.includes(':') ? `[${host}]` : host;
         const tp = targetTrunk.transport === 'udp' ? '' : `;transport=${targetTrunk.transport}`;
-        legs.push({ kind: legKind(profile), profile, uri: `sip:${t.number}@${h}${port === undefined ? '' : `:${port}`}${tp}` });
+        const reg = targetTrunk.register;
+        legs.push({
+          kind: legKind(profile), profile, uri: `sip:${t.number}@${h}${port === undefined ? '' : `:${port}`}${tp}`, trunkAddress: addr,
+          ...(reg ? { auth: { username: reg.user, password: reg.password } } : {}),
+        });
       }
       break;
     }

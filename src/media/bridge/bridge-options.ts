@@ -13,6 +13,13 @@ export interface BridgeLegConfig {
   sendPt?: number;
   /** Packetization toward this leg when transcoding (10/20/30/40 ms). Default: that format's `ptimeMs`, else 20. */
   ptimeMs?: number;
+  /**
+   * SSRC of the stream sent toward this leg (RFC 3550 §8), e.g. the one the
+   * signaling announced with `a=ssrc` (RFC 5576): a receiver that was told an
+   * SSRC binds its track to it. `continueFrom` keeps the previous stream's
+   * SSRC (normally this same value). Default: a random SSRC.
+   */
+  sendSsrc?: number;
 }
 
 /** Bridge options. Every field but `a` and `b` has a default. */
@@ -29,12 +36,15 @@ export interface MediaBridgeOptions {
   maxConcealFrames?: number;
   /** Peak amplitude (int16) of the comfort noise generated for RFC 3389 CN / silence. Default 16. */
   comfortNoiseLevel?: number;
+  /** Opus encoder complexity 0..10 when transcoding toward an Opus leg. Default 5. */
+  opusComplexity?: number;
   /** Per-call logger (mode decisions at debug; never per packet). */
   logger?: Logger;
   /**
    * The bridge this one replaces (same legs in the same a/b roles, e.g. after
    * a re-INVITE): outgoing SSRC/seq/ts continue where it stopped, as long as
-   * the destination's clock rate is unchanged (otherwise a new SSRC starts).
+   * the destination's clock rate is unchanged (otherwise a new stream starts:
+   * with the leg's `sendSsrc` when set, else a new random SSRC).
    * Read it before or after closing the old bridge. Default none.
    */
   continueFrom?: { outputState(): { aToB: OutputStreamState | null; bToA: OutputStreamState | null } };

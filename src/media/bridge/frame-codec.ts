@@ -24,7 +24,15 @@ export interface FrameEncoder {
   /** Samples per frame this encoder consumes (8 kHz). */
   readonly frameSamples: number;
   encode(pcm: Int16Array): Uint8Array;
+  /** The Opus encoder's complexity (0..10) as applied by libopus; null for G.711. */
+  complexity(): number | null;
   close(): void;
+}
+
+/** Encoder settings the bridge passes down (codec-specific; ignored where they do not apply). */
+export interface FrameEncoderOptions {
+  /** Opus encoder complexity 0..10 (RFC 6716 leaves it to the encoder). Default 5. */
+  opusComplexity?: number;
 }
 
 const HIST = 480; // 60 ms of history at 8 kHz
@@ -149,17 +157,19 @@ class G711Encoder implements FrameEncoder {
     else alawEncode(pcm, out, this.frameSamples);
     return out;
   }
+  complexity(): null { return null; }
   close(): void { /* nothing to free */ }
 }
 
 class OpusFrameEncoder implements FrameEncoder {
   private readonly enc: OpusEncoder;
   readonly frameSamples: number;
-  constructor(frameMs: number) {
-    this.enc = new OpusEncoder({ sampleRate: 8000, channels: 1, frameMs, fec: true, packetLossPercent: 10 });
+  constructor(frameMs: number, complexity: number) {
+    this.enc = new OpusEncoder({ sampleRate: 8000, channels: 1, frameMs, fec: true, packetLossPercent: 10, complexity });
     this.frameSamples = this.enc.frameSamples;
   }
   encode(pcm: Int16Array): Uint8Array { return this.enc.encode(pcm); }
+  complexity(): number { return this.enc.settings().complexity; }
   close(): void { this.enc.close(); }
 }
 
@@ -167,6 +177,6 @@ export function createFrameDecoder(codec: BridgeCodec): FrameDecoder {
   return codec === 'OPUS' ? new OpusFrameDecoder() : new G711Decoder(codec);
 }
 
-export function createFrameEncoder(codec: BridgeCodec, ptimeMs: number): FrameEncoder {
-  return codec === 'OPUS' ? new OpusFrameEncoder(ptimeMs) : new G711Encoder(codec, (8000 * ptimeMs) / 1000);
+export function createFrameEncoder(codec: BridgeCodec, ptimeMs: number, opts: FrameEncoderOptions = {}): FrameEncoder {
+  return codec === 'OPUS' ? new OpusFrameEncoder(ptimeMs, opts.opusComplexity ?? 5) : new G711Encoder(codec, (8000 * ptimeMs) / 1000);
 }

@@ -24,6 +24,7 @@ interface Direction {
   onPacket(pkt: Buffer): void;
   close(): void;
   outputState(): OutputStreamState | null;
+  encoderComplexity(): number | null;
   readonly counters: BridgeDirectionCounters;
 }
 
@@ -56,6 +57,7 @@ export class MediaBridge {
       idleStopMs: opts.idleStopMs ?? 400,
       maxConcealFrames: opts.maxConcealFrames ?? 5,
       comfortNoiseLevel: opts.comfortNoiseLevel ?? 16,
+      opusComplexity: opts.opusComplexity ?? 5,
     };
     const prev = opts.continueFrom?.outputState() ?? null;
     this.ab = MediaBridge.direction(a, b, opts.a, opts.b, settings, prev?.aToB ?? null);
@@ -90,9 +92,9 @@ export class MediaBridge {
     prev: OutputStreamState | null,
   ): Direction {
     if (MediaBridge.passthroughPossible(from, to)) {
-      return new PassthroughDirection(from, to, toCfg.leg, s.clock, newDirectionCounters('passthrough'), prev);
+      return new PassthroughDirection(from, to, toCfg.leg, s.clock, newDirectionCounters('passthrough'), prev, toCfg.sendSsrc);
     }
-    return new TranscodeDirection(from, to, toCfg.leg, fromCfg.leg.counters, s, newDirectionCounters('transcode'), prev);
+    return new TranscodeDirection(from, to, toCfg.leg, fromCfg.leg.counters, s, newDirectionCounters('transcode'), prev, toCfg.sendSsrc);
   }
 
   /**
@@ -103,6 +105,14 @@ export class MediaBridge {
    */
   outputState(): { aToB: OutputStreamState | null; bToA: OutputStreamState | null } {
     return { aToB: this.ab.outputState(), bToA: this.ba.outputState() };
+  }
+
+  /**
+   * Complexity of the Opus encoder of each transcoding direction toward an
+   * Opus leg (as libopus reports it); null for passthrough or G.711 output.
+   */
+  encoderComplexity(): { aToB: number | null; bToA: number | null } {
+    return { aToB: this.ab.encoderComplexity(), bToA: this.ba.encoderComplexity() };
   }
 
   /** Detaches from both legs and frees codecs/timers. Idempotent; does not close the legs. */

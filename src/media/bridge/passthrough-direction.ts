@@ -29,9 +29,13 @@ export class PassthroughDirection {
     private readonly clock: MediaClock,
     readonly counters: BridgeDirectionCounters,
     continueFrom: OutputStreamState | null = null,
+    outSsrc?: number,
   ) {
-    this.rw = new StreamRewriter(to.sendClockRate, undefined, continueFrom && continueFrom.clockRate === to.sendClockRate ? continueFrom : null);
+    this.rw = new StreamRewriter(to.sendClockRate, outSsrc, continueFrom && continueFrom.clockRate === to.sendClockRate ? continueFrom : null);
   }
+
+  /** No encoder in passthrough. */
+  encoderComplexity(): null { return null; }
 
   /** The output stream's position, for a bridge that continues it. */
   outputState(): OutputStreamState | null { return this.rw.state(); }

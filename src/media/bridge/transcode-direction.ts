@@ -18,6 +18,8 @@ export interface TranscodeSettings {
   idleStopMs: number;
   maxConcealFrames: number;
   comfortNoiseLevel: number;
+  /** Opus encoder complexity 0..10. */
+  opusComplexity: number;
 }
 
 /** Largest PCM frame handled (120 ms at 8 kHz). */
@@ -86,10 +88,11 @@ export class TranscodeDirection {
     private readonly s: TranscodeSettings,
     readonly counters: BridgeDirectionCounters,
     continueFrom: OutputStreamState | null = null,
+    outSsrc?: number,
   ) {
     this.frameMs = to.ptimeMs;
     this.inRate = from.sendClockRate;
-    this.encoder = createFrameEncoder(to.sendCodec, to.ptimeMs);
+    this.encoder = createFrameEncoder(to.sendCodec, to.ptimeMs, { opusComplexity: s.opusComplexity });
     this.frame = new Int16Array(this.encoder.frameSamples);
     this.outTsPerFrame = (this.encoder.frameSamples * to.sendClockRate) / 8000;
     const r = randomBytes(10);
@@ -102,7 +105,7 @@ export class TranscodeDirection {
       this.lastSentMs = continueFrom.atMs;
       this.resumed = true;
     } else {
-      this.outSsrc = r.readUInt32BE(0) || 1;
+      this.outSsrc = outSsrc ?? (r.readUInt32BE(0) || 1);
       this.outSeq = r.readUInt16BE(4) & 0x7fff;
       this.outTs = r.readUInt32BE(6) & 0x7fffffff;
     }
@@ -324,6 +327,9 @@ export class TranscodeDirection {
     c.bytesOut += out.length;
     this.toLeg.sendRtp(out);
   }
+
+  /** The Opus encoder's complexity (null when encoding G.711). */
+  encoderComplexity(): number | null { return this.encoder.complexity(); }
 
   /** The output stream's position (last frame sent), for a bridge that continues it. */
   outputState(): OutputStreamState | null {

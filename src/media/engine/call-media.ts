@@ -29,7 +29,9 @@ export class CallMedia {
   private lastRxAt = 0;
   private closed = false;
   private mode: AllocateRequest['bridge'] = 'echo';
-  private readonly echoSsrc = (Math.random() * 0xffffffff) >>> 0;
+  private echoSsrc = ((Math.random() * 0xffffffff) >>> 0) || 1;
+  /** SSRC toward the WebRTC leg from the allocate request (BridgeParams.webrtcSsrc overrides it). */
+  private webrtcSsrc: number | undefined;
 
   constructor(
     readonly callId: string,
@@ -42,6 +44,7 @@ export class CallMedia {
 
   async allocate(req: AllocateRequest): Promise<AllocateResult> {
     this.mode = req.bridge;
+    if (req.webrtcSsrc !== undefined) { this.webrtcSsrc = req.webrtcSsrc >>> 0; this.echoSsrc = this.webrtcSsrc; }
     const leg = await WebRtcLeg.create({
       portPool: this.pool, bindAddress: this.cfg.bindAddress, announcedAddresses: this.cfg.announcedAddresses,
       iceLite: req.iceLite ?? this.cfg.iceLite, offerer: req.offerer, certificate: this.cert,
@@ -122,8 +125,12 @@ export class CallMedia {
     this.bridge = null;
     try {
       this.bridge = new MediaBridge({
-        a: { leg: this.webrtc, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt },
-        b: { leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, ptimeMs: this.bridgeParams.rtpPtimeMs },
+        a: { leg: this.webrtc, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt, sendSsrc: this.bridgeParams.webrtcSsrc ?? this.webrtcSsrc },
+        b: {
+          leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, ptimeMs: this.bridgeParams.rtpPtimeMs,
+          sendSsrc: this.bridgeParams.rtpSsrc,
+        },
+        opusComplexity: this.cfg.opusComplexity,
         logger: this.log,
         ...(state !== null ? { continueFrom: { outputState: () => state } } : {}),
       });
@@ -151,7 +158,10 @@ export class CallMedia {
     const b = this.bridge;
     return {
       callId: this.callId, worker, webrtc: leg.stats(), rtp: this.rtp ? { ...this.rtp.counters } : null,
-      bridge: b ? { webrtcToRtp: { ...b.aToB }, rtpToWebrtc: { ...b.bToA } } : null,
+      bridge: b ? {
+        webrtcToRtp: { ...b.aToB }, rtpToWebrtc: { ...b.bToA },
+        encoderComplexity: { webrtcToRtp: b.encoderComplexity().aToB, rtpToWebrtc: b.encoderComplexity().bToA },
+      } : null,
     };
   }
 

@@ -38,6 +38,8 @@ export interface MediaEngineOptions {
    * Add 'AEAD_AES_128_GCM' to accept it.
    */
   srtpProfiles?: WorkerConfig['srtpProfiles'];
+  /** Opus encoder complexity 0..10 when transcoding toward a browser (config `media.opusComplexity`). Default 5. */
+  opusComplexity?: number;
   /** Control request timeout, ms. Default 5000. */
   requestTimeoutMs?: number;
   /** Restart a crashed worker. Default true. */
@@ -102,6 +104,10 @@ export class MediaEngine {
     const n = opts.workers ?? os.availableParallelism();
     const min = opts.portMin ?? 40000;
     const max = opts.portMax ?? 49999;
+    const cx = opts.opusComplexity ?? 5;
+    if (!Number.isInteger(cx) || cx < 0 || cx > 10) {
+      throw new ValidationError('ERR_MEDIA_OPUS_COMPLEXITY', 'opusComplexity must be an integer 0..10', { data: { opusComplexity: cx } });
+    }
     if (!Number.isInteger(n) || n < 1) throw new ValidationError('ERR_MEDIA_WORKERS', 'workers must be ≥ 1', { data: { workers: n } });
     const span = Math.floor((max - min + 1) / n);
     if (span < 4) throw new ValidationError('ERR_MEDIA_PORT_RANGE', 'port range too small for the worker count', { data: { min, max, workers: n } });
@@ -113,6 +119,7 @@ export class MediaEngine {
         portMin: min + i * span, portMax: min + (i + 1) * span - 1,
         iceLite: opts.iceLite ?? false, rtpTimeoutMs: opts.rtpTimeoutMs ?? 60000,
         srtpProfiles: opts.srtpProfiles ?? ['AES_CM_128_HMAC_SHA1_80'],
+        opusComplexity: opts.opusComplexity ?? 5,
         logLevel: opts.workerLogLevel ?? 'warn',
       };
       const slot: WorkerSlot = { index: i, cfg, worker: null, ready: Promise.resolve(), calls: new Set(), pending: new Map(), exiting: false, restarts: 0 };

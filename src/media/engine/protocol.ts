@@ -25,6 +25,8 @@ export interface WorkerConfig {
   /** Inactivity (no RTP received on the WebRTC leg) before an 'inactivity' event; 0 = never. */
   rtpTimeoutMs: number;
   srtpProfiles: ('AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM')[];
+  /** Opus encoder complexity 0..10 for transcoding toward the WebRTC leg. */
+  opusComplexity: number;
   logLevel: string;
 }
 
@@ -43,6 +45,13 @@ export interface AllocateRequest {
   bridge: BridgeMode;
   /** RTP side (bridge 'rtp'): RTCP multiplexed on the RTP port. Default false. */
   rtcpMux?: boolean;
+  /**
+   * SSRC of the stream sent toward the WebRTC leg (the one the session writes
+   * as `a=ssrc` into the browser's description, RFC 5576 §4.1). Used by the
+   * echo mode from the start; in 'rtp' mode `BridgeParams.webrtcSsrc` sets it
+   * (this value is the default). Default: random.
+   */
+  webrtcSsrc?: number;
 }
 
 /** The RTP endpoint's local transport, for the SIP-side SDP (c=, m= port, a=rtcp). */
@@ -73,6 +82,14 @@ export interface BridgeParams {
   webrtcSendPt?: number;
   rtpSendPt?: number;
   rtpPtimeMs?: number;
+  /**
+   * SSRC of the stream sent toward the WebRTC leg (what the browser's
+   * description announces with `a=ssrc`, RFC 5576). A rebuilt bridge keeps
+   * the stream it continues. Default: AllocateRequest.webrtcSsrc, else random.
+   */
+  webrtcSsrc?: number;
+  /** SSRC of the stream sent toward the RTP leg (when the SIP-side SDP announces one). Default random. */
+  rtpSsrc?: number;
 }
 
 export interface ApplyRequest {
@@ -98,7 +115,11 @@ export interface CallStats {
   worker: number;
   webrtc: WebRtcLegStats;
   rtp: LegCounters | null;
-  bridge: { webrtcToRtp: BridgeDirectionCounters; rtpToWebrtc: BridgeDirectionCounters } | null;
+  bridge: {
+    webrtcToRtp: BridgeDirectionCounters; rtpToWebrtc: BridgeDirectionCounters;
+    /** Opus encoder complexity of each transcoding direction with Opus output (null: passthrough or G.711 output). */
+    encoderComplexity: { webrtcToRtp: number | null; rtpToWebrtc: number | null };
+  } | null;
 }
 
 export interface WorkerStats {

@@ -9,7 +9,7 @@ import { toneDominates } from '../../helpers/tone.js';
 import { inNetns, runMochaInNetns } from '../../helpers/netns.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { api, launchBrowser, type TestBrowser } from '../web/browser.js';
-import { near, registerPage, startGateway, waitRemoteAudio, type GatewayHarness } from './gateway-harness.js';
+import { browserSsrcs, near, recordPeerConnections, registerPage, startGateway, waitRemoteAudio, type GatewayHarness } from './gateway-harness.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
@@ -54,6 +54,7 @@ if (!inNetns()) {
       ]);
       browser = await launchBrowser(dir, { toneHz: 440, name: 'alice' });
       await registerPage(browser.page, h, 'alice', 'alice-pw');
+      await recordPeerConnections(browser.page);
     });
     after(async () => {
       await browser?.close();
@@ -74,6 +75,10 @@ if (!inNetns()) {
       });
       expect(near(heard.peakHz, 1000)).to.equal(true);
       expect(await engineCalls(h)).to.equal(1);
+      // Tandem's answer announces the SSRC its bridge actually sends with (RFC 5576), and the page's track plays it.
+      const ssrcs = await browserSsrcs(page);
+      expect(ssrcs.announced, 'a=ssrc in Tandem\'s answer').to.have.length(1);
+      expect(ssrcs.received, 'SSRC of the packets the page receives').to.deep.equal(ssrcs.announced);
       await new Promise((r) => setTimeout(r, 3000));
       const closed = phone.waitForEvent('CALL_CLOSED', 10000);
       await page.evaluate(() => (globalThis as unknown as { tandemPhone: { hangup(): void } }).tandemPhone.hangup());
@@ -93,6 +98,10 @@ if (!inNetns()) {
       await page.evaluate(() => (globalThis as unknown as { tandemPhone: { answer(): Promise<void> } }).tandemPhone.answer());
       await phone.waitForEvent('CALL_ESTABLISHED', 10000);
       await waitRemoteAudio(page, 'the page hears 1000 Hz', (r) => r.rms > 0.02 && near(r.peakHz, 1000), 10000);
+      // Tandem's offer announced the SSRC the bridge sends toward the page.
+      const ssrcs = await browserSsrcs(page);
+      expect(ssrcs.announced, 'a=ssrc in Tandem\'s offer').to.have.length(1);
+      expect(ssrcs.received, 'SSRC of the packets the page receives').to.deep.equal(ssrcs.announced);
       await new Promise((r) => setTimeout(r, 3000));
       const ended = page.evaluate(() => (globalThis as unknown as { tandemPhone: { waitForEvent(t: string, ms: number): Promise<{ detail?: { originator?: string } }> } }).tandemPhone.waitForEvent('call-ended', 10000));
       await phone.hangup();

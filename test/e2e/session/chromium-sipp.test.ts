@@ -12,7 +12,7 @@ import { inNetns, runMochaInNetns } from '../../helpers/netns.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { launchBrowser, type TestBrowser } from '../web/browser.js';
-import { near, registerPage, startGateway, waitRemoteAudio, type GatewayHarness } from './gateway-harness.js';
+import { browserSsrcs, near, pcDump, recordPeerConnections, registerPage, startGateway, waitRemoteAudio, type GatewayHarness } from './gateway-harness.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 const scenario = (name: string): string => path.join(repoRoot, 'test', 'e2e', 'session', 'sipp', name);
@@ -84,6 +84,7 @@ if (!inNetns()) {
       ]);
       browser = await launchBrowser(dir, { toneHz: 440, name: 'alice' });
       await registerPage(browser.page, h, 'alice', 'alice-pw');
+      await recordPeerConnections(browser.page);
     });
     after(async () => {
       await browser?.close();
@@ -103,7 +104,16 @@ if (!inNetns()) {
       await page.evaluate(() => (globalThis as unknown as { tandemPhone: { hold(): Promise<void> } }).tandemPhone.hold());
       await waitRemoteAudio(page, 'silence while held', (r) => r.rms < 0.005, 8000);
       await page.evaluate(() => (globalThis as unknown as { tandemPhone: { unhold(): Promise<void> } }).tandemPhone.unhold());
-      await waitRemoteAudio(page, 'the echoed 440 Hz after resume', (r) => r.rms > 0.02 && near(r.peakHz, 440), 10000);
+      await waitRemoteAudio(page, 'the echoed 440 Hz after resume', (r) => r.rms > 0.02 && near(r.peakHz, 440), 10000).catch(async (e: unknown) => {
+        for (const id of h.gw.calls?.mediaIds() ?? []) console.log('engine stats', JSON.stringify(await h.gw.media?.stats(id)));
+        console.log('page pcs', JSON.stringify(await pcDump(page)));
+        console.log('page events', JSON.stringify(await page.evaluate(() => (globalThis as unknown as { tandemPhone: { events: unknown[] } }).tandemPhone.events)));
+        throw e;
+      });
+      // Across hold/resume (bridge rebuilt twice) the stream keeps the SSRC Tandem's descriptions announce.
+      const ssrcs = await browserSsrcs(page);
+      expect(ssrcs.announced, 'a=ssrc in Tandem\'s answer').to.have.length(1);
+      expect(ssrcs.received, 'SSRC of the packets the page receives').to.deep.equal(ssrcs.announced);
 
       await page.evaluate(() => (globalThis as unknown as { tandemPhone: { hangup(): void } }).tandemPhone.hangup());
       const res = await echo.wait();

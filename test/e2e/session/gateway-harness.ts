@@ -97,3 +97,67 @@ export async function registerPage(page: Page, h: GatewayHarness, user: string, 
     await (globalThis as unknown as { tandemPhone: { register(x: object): Promise<void> } }).tandemPhone.register(o);
   }, { wsUrl: h.wsUrl, user, password, domain: REALM, audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
 }
+
+/** The part of the page's RTCPeerConnection read here (the test build has no DOM lib). */
+interface PagePc {
+  remoteDescription: { sdp: string } | null;
+  getStats(): Promise<{ forEach(fn: (r: Record<string, unknown>) => void): void }>;
+}
+type PagePcClass = new (...args: unknown[]) => PagePc;
+
+/**
+ * Makes the page remember every RTCPeerConnection it creates (JsSIP looks the constructor up on
+ * the global at call time), so {@link browserSsrcs} can read their descriptions and stats.
+ */
+export async function recordPeerConnections(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const g = globalThis as unknown as { RTCPeerConnection: PagePcClass; tandemTestPcs?: PagePc[] };
+    if (g.tandemTestPcs) return;
+    const pcs: PagePc[] = [];
+    g.tandemTestPcs = pcs;
+    const Orig = g.RTCPeerConnection;
+    g.RTCPeerConnection = class extends Orig {
+      constructor(...args: unknown[]) {
+        super(...args);
+        pcs.push(this);
+      }
+    };
+  });
+}
+
+export interface BrowserSsrcs {
+  /** `a=ssrc` values in the remote (Tandem's) description of the newest peer connection. */
+  announced: number[];
+  /** SSRCs of the audio inbound-rtp stats (what actually arrived) with packetsReceived > 0. */
+  received: number[];
+}
+
+/** The SSRC Tandem announced toward the browser and the SSRCs the browser received, from the newest peer connection. */
+export async function browserSsrcs(page: Page): Promise<BrowserSsrcs> {
+  return page.evaluate(async () => {
+    const pcs = (globalThis as unknown as { tandemTestPcs?: PagePc[] }).tandemTestPcs ?? [];
+    const pc = pcs[pcs.length - 1];
+    if (!pc) return { announced: [], received: [] };
+    const sdp = pc.remoteDescription?.sdp ?? '';
+    const announced = [...new Set([...sdp.matchAll(/^a=ssrc:(\d+) /gm)].map((m) => Number(m[1])))];
+    const received: number[] = [];
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp' && (r.kind === 'audio' || r.mediaType === 'audio') && typeof r.ssrc === 'number' && (r.packetsReceived as number) > 0) received.push(r.ssrc);
+    });
+    return { announced, received };
+  });
+}
+
+/** Diagnostics: every recorded peer connection's descriptions and audio RTP stats. */
+export async function pcDump(page: Page): Promise<unknown> {
+  return page.evaluate(async () => {
+    const pcs = (globalThis as unknown as { tandemTestPcs?: Array<PagePc & { localDescription: { sdp: string } | null }> }).tandemTestPcs ?? [];
+    const out: unknown[] = [];
+    for (const pc of pcs) {
+      const rtp: unknown[] = [];
+      (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' || r.type === 'outbound-rtp') rtp.push(r); });
+      out.push({ remote: pc.remoteDescription?.sdp, local: pc.localDescription?.sdp, rtp });
+    }
+    return out;
+  });
+}

@@ -32,15 +32,19 @@ class FakeMedia implements MediaPort {
   closes = new Map<string, number>();
   applies = 0;
   updates: UpdateRequest[] = [];
+  allocateReqs: AllocateRequest[] = [];
+  applyReqs: ApplyRequest[] = [];
   failAllocate = false;
   async allocate(callId: string, req: AllocateRequest): Promise<AllocateResult> {
     if (this.failAllocate) throw new Error('no worker');
     this.allocations++;
+    this.allocateReqs.push(req);
     this.allocated.add(callId);
     return { webrtc: { ...LOCAL, setup: req.offerer ? 'actpass' : 'active' }, rtp: { address: '127.0.0.1', rtpPort: 40000, rtcpPort: 40001 }, worker: 0 };
   }
-  async apply(_callId: string, _req: ApplyRequest): Promise<WebRtcLocalParams> {
+  async apply(_callId: string, req: ApplyRequest): Promise<WebRtcLocalParams> {
     this.applies++;
+    this.applyReqs.push(req);
     return { ...LOCAL, setup: 'active' };
   }
   async update(_callId: string, req: UpdateRequest): Promise<WebRtcLocalParams> {
@@ -150,7 +154,11 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     const answer = t.res.sent[0].opts?.body ?? '';
     expect(answer).to.match(/UDP\/TLS\/RTP\/SAVPF/);
     expect(answer).to.match(/a=setup:active/);
-    expect(answer).to.not.match(/a=ssrc:/);
+    // The answer announces the SSRC the engine is told to send toward the browser (RFC 5576).
+    const ssrc = t.media.allocateReqs[0].webrtcSsrc;
+    expect(ssrc).to.be.a('number').and.greaterThan(0);
+    expect([...answer.matchAll(/^a=ssrc:(\d+) /gm)].map((m) => Number(m[1]))).to.deep.equal([ssrc, ssrc]);
+    expect(t.media.applyReqs[0].bridge?.webrtcSsrc).to.equal(ssrc);
     expect(t.srf.uacDialogs[0].local.sdp).to.match(/m=audio 40000 RTP\/AVP/);
     expect(t.media.applies).to.equal(1);
     expect(t.factory.active).to.equal(1);
@@ -176,6 +184,10 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     expect(t.res.sent.map((s) => s.status)).to.deep.equal([200]);
     expect(t.res.sent[0].opts?.body).to.match(/m=audio 40000 RTP\/AVP 0/);
     expect(t.srf.uacDialogs[0].local.sdp).to.match(/UDP\/TLS\/RTP\/SAVPF/);
+    // The offer to the browser announces the SSRC the engine sends toward it.
+    const ssrc = t.media.allocateReqs[0].webrtcSsrc;
+    expect(t.srf.uacDialogs[0].local.sdp).to.match(new RegExp(`^a=ssrc:${String(ssrc)} cname:`, 'm'));
+    expect(t.media.applyReqs[0].bridge?.webrtcSsrc).to.equal(ssrc);
     t.srf.uacDialogs[0].emit('destroy');
     await flush();
     expect(t.srf.uas[0].destroyed).to.have.length(1);
@@ -286,6 +298,9 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     expect(phone.modifies).to.have.length(1);
     expect(phone.modifies[0]).to.match(/a=sendonly/);
     expect(res.sent[0].opts?.body).to.match(/a=recvonly/);
+    // While we do not send, the answer still declares our SSRC (so Chromium keeps its receive stream for it).
+    const ssrc = t.media.allocateReqs[0].webrtcSsrc;
+    expect(res.sent[0].opts?.body).to.match(new RegExp(`^a=ssrc:${String(ssrc)} cname:`, 'm'));
     expect(t.media.updates).to.have.length(1);
     expect(t.media.updates[0].webrtc?.direction).to.equal('recvonly');
     expect(t.media.updates[0].rtp?.direction).to.equal('sendonly');

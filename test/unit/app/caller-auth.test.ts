@@ -48,6 +48,11 @@ describe('app/auth: INVITE caller authentication', () => {
     else throw new Error('expected a trunk');
   });
 
+  it('never takes a WebSocket connection for a trunk, even from the trunk\'s address', () => {
+    expect(app.auth.authenticate(invite().from('ws', '203.0.113.2', 5099))).to.deep.include({ ok: false, status: 407 });
+    expect(app.auth.authenticate(invite().from('wss', '203.0.113.2', 5099))).to.deep.include({ ok: false, status: 407 });
+  });
+
   it('treats an unknown source like any caller: challenged, never routed', () => {
     expect(app.auth.authenticate(invite().from('udp', '198.51.100.99', 5060))).to.deep.include({ ok: false, status: 407 });
   });

@@ -33,7 +33,7 @@ if (!inNetns()) {
     it('transcodes browser (Opus) ↔ RTP peer (PCMU) in a worker process with the native Opus encoder, closes without leaks', async function () {
       this.timeout(30000);
       const handlesBefore = liveHandles();
-      const engine = await MediaEngine.start({ workers: 2, workerKind: 'process', portMin: 47200, portMax: 47999 });
+      const engine = await MediaEngine.start({ workers: 2, workerKind: 'process', portMin: 47200, portMax: 47999, opusComplexity: 8 });
       const browser = new NdcBrowser('proc-bridge');
       const phone = await RtpPeer.bind();
       try {
@@ -64,6 +64,8 @@ if (!inNetns()) {
         expect(toneFraction(atB, 48000, 1000), '1 kHz at the browser (native Opus encoder)').to.be.greaterThan(0.8);
         const st = await engine.stats('pb');
         expect(st.bridge?.rtpToWebrtc.mode).to.equal('transcode');
+        // opusComplexity crosses the process boundary (WorkerConfig in the environment) to the native encoder.
+        expect(st.bridge?.encoderComplexity.rtpToWebrtc).to.equal(8);
       } finally {
         browser.close();
         phone.close();

@@ -87,12 +87,12 @@ if (!inNetns()) {
 
     it('bridges browser (Opus, DTLS-SRTP) ↔ RTP peer (PCMU) through a transcoding bridge: tones both ways', async function () {
       this.timeout(30000);
-      const engine = await MediaEngine.start({ workers: 2, portMin: 47000, portMax: 47999 });
+      const engine = await MediaEngine.start({ workers: 2, portMin: 47000, portMax: 47999, opusComplexity: 3 });
       const browser = new NdcBrowser('rtp-bridge');
       const phone = await RtpPeer.bind();
       try {
         const offer = await browser.offer();
-        const alloc = await engine.allocate('br', { offerer: false, bridge: 'rtp' });
+        const alloc = await engine.allocate('br', { offerer: false, bridge: 'rtp', webrtcSsrc: 0x5eed0001 });
         expect(alloc.rtp).to.not.equal(null);
         phone.remote = { address: '127.0.0.1', port: alloc.rtp!.rtpPort };
         const local = await engine.apply('br', {
@@ -103,7 +103,8 @@ if (!inNetns()) {
         await browser.waitConnected();
         const src = new OpusToneSource(440, 111, 0x4444);
         const atBrowser = new OpusSink();
-        browser.onRtp = (p) => atBrowser.push(p);
+        const ssrcsAtBrowser = new Set<number>();
+        browser.onRtp = (p) => { ssrcsAtBrowser.add(p.readUInt32BE(8)); atBrowser.push(p); };
         await pump(2000, () => { browser.send(src.nextPacket()); phone.sendTone(1000); });
         await sleep(300);
         // Judge the steady state: skip 0.5 s of setup (ICE/DTLS, jitter-buffer fill) and the trailing 0.3 s after the senders stop.
@@ -116,6 +117,10 @@ if (!inNetns()) {
         expect(toneFraction(atB, 48000, 1000), '1 kHz at the browser').to.be.greaterThan(0.8);
         const st = await engine.stats('br');
         expect(st.bridge?.webrtcToRtp.mode).to.equal('transcode');
+        // media.opusComplexity reaches the encoder toward the browser; the G.711 side has none.
+        expect(st.bridge?.encoderComplexity).to.deep.equal({ rtpToWebrtc: 3, webrtcToRtp: null });
+        // The stream toward the browser uses the SSRC the allocate request named (the one the SDP announces).
+        expect([...ssrcsAtBrowser]).to.deep.equal([0x5eed0001]);
         expect(st.rtp?.rxPackets).to.be.greaterThan(50);
 
         // Hold through engine.update (browser leg inactive), then resume: the browser hears

@@ -220,6 +220,56 @@ describe('media/bridge MediaBridge passthrough', () => {
     expect(h[n].marker).to.equal(true);
   });
 
+  it('sends toward each leg with its sendSsrc (passthrough and transcode); a rebuilt bridge keeps it, a clock-rate change too', () => {
+    const clock = new ManualClock();
+    const sip = new FakeLeg();
+    const web = new FakeLeg();
+    // Passthrough PCMU both ways: each direction uses the SSRC given for its destination.
+    const pass = new MediaBridge({ a: { leg: sip, formats: PCMU_SIP, sendSsrc: 0xa1b2c3d4 }, b: { leg: web, formats: PCMU_B, sendSsrc: 0x01020304 }, clock });
+    for (let i = 0; i < 3; i++) {
+      sip.deliver(pkt(0, i, i * 160, 0x77, ulawTone(1000, 160, i)));
+      web.deliver(pkt(0, 50 + i, 999 + i * 160, 0x88, ulawTone(440, 160, i)));
+      clock.advance(20);
+    }
+    expect(headers(web.sent).map((x) => x.ssrc)).to.deep.equal([0x01020304, 0x01020304, 0x01020304]);
+    expect(headers(sip.sent).map((x) => x.ssrc)).to.deep.equal([0xa1b2c3d4, 0xa1b2c3d4, 0xa1b2c3d4]);
+    pass.close();
+    // Re-INVITE to Opus toward the browser (48 kHz: a new stream) still uses the announced SSRC.
+    const n = web.sent.length;
+    const tc = new MediaBridge({ a: { leg: sip, formats: PCMU_SIP }, b: { leg: web, formats: OPUS_WEB, sendSsrc: 0x01020304 }, clock, continueFrom: pass });
+    for (let i = 0; i < 20; i++) { sip.deliver(pkt(0, 3 + i, (3 + i) * 160, 0x77, ulawTone(1000, 160, 3 + i))); clock.advance(20); }
+    const opus = headers(web.sent.slice(n));
+    expect(opus.length).to.be.greaterThan(5);
+    expect(new Set(opus.map((x) => x.ssrc))).to.deep.equal(new Set([0x01020304]));
+    expect(opus.every((x) => x.pt === 111)).to.equal(true);
+    tc.close();
+    // Without sendSsrc: a random SSRC, as before.
+    const other = new FakeLeg();
+    const rnd = new MediaBridge({ a: { leg: sip, formats: PCMU_SIP }, b: { leg: other, formats: PCMU_B }, clock });
+    sip.deliver(pkt(0, 99, 99 * 160, 0x77, ulawTone(1000, 160, 0)));
+    expect(headers(other.sent)[0].ssrc).to.not.equal(0x01020304);
+    rnd.close();
+    expect(clock.pending).to.equal(0);
+  });
+
+  it('passes opusComplexity to the Opus encoder of a transcoding direction (default 5; none in passthrough)', () => {
+    const clock = new ManualClock();
+    const mk = (opusComplexity?: number): MediaBridge => new MediaBridge({
+      a: { leg: new FakeLeg(), formats: PCMU_SIP }, b: { leg: new FakeLeg(), formats: OPUS_WEB }, clock,
+      ...(opusComplexity !== undefined ? { opusComplexity } : {}),
+    });
+    for (const [given, expected] of [[undefined, 5], [0, 0], [2, 2], [9, 9], [10, 10]] as const) {
+      const br = mk(given);
+      expect(br.aToB.mode).to.equal('transcode');
+      expect(br.encoderComplexity(), `complexity ${String(given)}`).to.deep.equal({ aToB: expected, bToA: null });
+      br.close();
+    }
+    const pass = new MediaBridge({ a: { leg: new FakeLeg(), formats: PCMU_SIP }, b: { leg: new FakeLeg(), formats: PCMU_B }, clock, opusComplexity: 9 });
+    expect(pass.encoderComplexity()).to.deep.equal({ aToB: null, bToA: null });
+    pass.close();
+    expect(clock.pending).to.equal(0);
+  });
+
   it('throws a typed error when a leg has no usable audio format', () => {
     expect(() => new MediaBridge({ a: { leg: new FakeLeg(), formats: [{ pt: 18, name: 'G729', clockRate: 8000 }] }, b: { leg: new FakeLeg(), formats: PCMU_B } }))
       .to.throw().with.property('code', 'ERR_MEDIA_NO_AUDIO_FORMAT');

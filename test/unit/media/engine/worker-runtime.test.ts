@@ -5,7 +5,7 @@ import { WorkerRuntime } from '../../../../src/media/engine/worker-runtime.js';
 
 const cfg: WorkerConfig = {
   index: 0, bindAddress: '127.0.0.1', announcedAddresses: ['198.51.100.7'], portMin: 46000, portMax: 46099,
-  iceLite: true, rtpTimeoutMs: 0, srtpProfiles: ['AES_CM_128_HMAC_SHA1_80'], logLevel: 'silent',
+  iceLite: true, rtpTimeoutMs: 0, srtpProfiles: ['AES_CM_128_HMAC_SHA1_80'], opusComplexity: 5, logLevel: 'silent',
 };
 
 describe('WorkerRuntime (the worker side of the control protocol, in-thread)', () => {
