@@ -7,7 +7,6 @@
 // transport counters of `stack.stats()`, and the established call: no BYE on either leg, the
 // engine still holds exactly this one call and its RTP leg keeps receiving the phone's packets.
 import { expect } from 'chai';
-import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,7 +19,10 @@ import { ulawEncode } from '../../../src/media/codecs/g711.js';
 import { generateTone } from '../../helpers/tone.js';
 import { fixturesDir } from '../../helpers/paths.js';
 import { startSipp, stopAllSipp } from '../../helpers/sipp.js';
-import { freePorts } from '../../helpers/ports.js';
+import { loopbackGateway } from '../../helpers/gateway-config.js';
+import { hdr, parseSip as parse, rand, type SipMsg as Msg } from '../../helpers/sip-text.js';
+import { UdpPhone as BasePhone } from '../../helpers/udp-phone.js';
+import { WsSipClient } from '../../helpers/ws-sip-client.js';
 
 const REALM = 'tandem.test';
 const MAX_BYTES = 4096;
@@ -28,153 +30,14 @@ const fx = (c: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', 
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp');
 const PHONE_ANSWER = fx('s2w-answer-sipp-pcmu');
 
-interface Msg { first: string; status: number; headers: Map<string, string[]>; body: string }
-
-function parse(raw: string): Msg {
-  const sep = raw.indexOf('\r\n\r\n');
-  const head = sep >= 0 ? raw.slice(0, sep) : raw;
-  const body = sep >= 0 ? raw.slice(sep + 4) : '';
-  const lines = head.split('\r\n');
-  const first = lines[0] ?? '';
-  const headers = new Map<string, string[]>();
-  for (const l of lines.slice(1)) {
-    const i = l.indexOf(':');
-    if (i < 0) continue;
-    const k = l.slice(0, i).trim().toLowerCase();
-    headers.set(k, [...(headers.get(k) ?? []), l.slice(i + 1).trim()]);
-  }
-  const m = /^SIP\/2\.0 (\d{3})/.exec(first);
-  return { first, status: m ? Number(m[1]) : 0, headers, body };
-}
-const hdr = (m: Msg, name: string): string => (m.headers.get(name.toLowerCase()) ?? [])[0] ?? '';
-const rand = (): string => crypto.randomBytes(6).toString('hex');
-const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
-
-function digest(challenge: string, method: string, uri: string, user: string, password: string): string {
-  const p = (k: string): string => new RegExp(`${k}="?([^",]+)"?`, 'i').exec(challenge)?.[1] ?? '';
-  const nonce = p('nonce');
-  const qop = p('qop') ? 'auth' : '';
-  const cnonce = rand();
-  const ha1 = md5(`${user}:${p('realm')}:${password}`);
-  const ha2 = md5(`${method}:${uri}`);
-  const response = qop ? md5(`${ha1}:${nonce}:00000001:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
-  const opaque = p('opaque');
-  return `Digest username="${user}", realm="${p('realm')}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5`
-    + (qop ? `, qop=${qop}, nc=00000001, cnonce="${cnonce}"` : '') + (opaque ? `, opaque="${opaque}"` : '');
-}
-
-/** Minimal browser-side SIP-over-WebSocket UA (RFC 7118): INVITE with digest, ACK, answers in-dialog requests 200. */
-class WsUa {
-  readonly inbox: Msg[] = [];
-  private waiters: Array<() => void> = [];
-  readonly host = `${rand()}.invalid`;
-  byes = 0;
-  closeCode: number | null = null;
-  private cseq = 1;
-
-  private constructor(readonly ws: WebSocket, readonly user: string) {
-    ws.on('message', (d: Buffer) => {
-      const raw = d.toString('utf8');
-      if (raw.trim() === '') return;
-      const m = parse(raw);
-      if (m.status === 0 && !m.first.startsWith('ACK')) {
-        if (m.first.startsWith('BYE ')) this.byes++;
-        ws.send(['SIP/2.0 200 OK', ...['via', 'from', 'to', 'call-id', 'cseq'].flatMap((h) => (m.headers.get(h) ?? []).map((v) => `${h}: ${v}`)), 'Content-Length: 0', '', ''].join('\r\n'));
-      }
-      this.inbox.push(m);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    ws.on('close', (code) => {
-      this.closeCode = code;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    ws.on('error', () => {});
-  }
-
-  static async open(url: string, user: string): Promise<WsUa> {
-    const ws = new WebSocket(url, 'sip');
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return new WsUa(ws, user);
-  }
-
-  async next(ok: (m: Msg) => boolean, what: string, timeoutMs = 5000): Promise<Msg> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex(ok);
-      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${what}; got ${this.inbox.map((m) => m.first).join(' | ')}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Sends a request inside the dialog of an answered INVITE (`res` its 200); resolves with the final response. */
-  async inDialog(res: Msg, method: string, contentType: string, body: string): Promise<Msg> {
-    const cseq = this.cseq++;
-    const target = /<([^>]+)>/.exec(hdr(res, 'contact'))?.[1] ?? '';
-    const callId = hdr(res, 'call-id');
-    this.ws.send([
-      `${method} ${target} SIP/2.0`, `Via: SIP/2.0/WS ${this.host};branch=z9hG4bK${rand()}`, 'Max-Forwards: 70',
-      ...(res.headers.get('record-route') ?? []).reverse().map((r) => `Route: ${r}`),
-      `From: ${hdr(res, 'from')}`, `To: ${hdr(res, 'to')}`, `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`,
-      `Content-Type: ${contentType}`, `Content-Length: ${Buffer.byteLength(body)}`, '', body,
-    ].join('\r\n'));
-    return this.next((m) => m.status >= 200 && hdr(m, 'call-id') === callId && hdr(m, 'cseq') === `${cseq} ${method}`, `${method} final response`);
-  }
-
-  /** INVITE with `body`; answers one digest challenge; ACKs; returns the final response. */
-  async invite(target: string, password: string, body: string): Promise<Msg> {
-    const uri = `sip:${target}@${REALM}`;
-    const callId = rand();
-    const fromTag = rand();
-    let auth = '';
-    for (let attempt = 0; ; attempt++) {
-      const branch = `z9hG4bK${rand()}`;
-      const cseq = this.cseq++;
-      this.ws.send([
-        `INVITE ${uri} SIP/2.0`, `Via: SIP/2.0/WS ${this.host};branch=${branch}`, 'Max-Forwards: 70',
-        `From: <sip:${this.user}@${REALM}>;tag=${fromTag}`, `To: <${uri}>`, `Call-ID: ${callId}`, `CSeq: ${cseq} INVITE`,
-        `Contact: <sip:${this.user}@${this.host};transport=ws>`, ...(auth ? [auth] : []),
-        'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(body)}`, '', body,
-      ].join('\r\n'));
-      const res = await this.next((m) => m.status >= 200 && hdr(m, 'call-id') === callId && hdr(m, 'cseq').startsWith(`${cseq} `), 'INVITE final response');
-      this.ack(uri, res, branch, cseq);
-      if ((res.status === 401 || res.status === 407) && attempt === 0) {
-        const ch = hdr(res, res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
-        auth = `${res.status === 401 ? 'Authorization' : 'Proxy-Authorization'}: ${digest(ch, 'INVITE', uri, this.user, password)}`;
-        continue;
-      }
-      return res;
-    }
-  }
-
-  private ack(uri: string, res: Msg, branch: string, cseq: number): void {
-    const two = res.status < 300;
-    const target = two ? (/<([^>]+)>/.exec(hdr(res, 'contact'))?.[1] ?? uri) : uri;
-    this.ws.send([
-      `ACK ${target} SIP/2.0`, `Via: SIP/2.0/WS ${this.host};branch=${two ? `z9hG4bK${rand()}` : branch}`, 'Max-Forwards: 70',
-      ...(two ? (res.headers.get('record-route') ?? []).reverse().map((r) => `Route: ${r}`) : []),
-      `From: ${hdr(res, 'from')}`, `To: ${hdr(res, 'to')}`, `Call-ID: ${hdr(res, 'call-id')}`, `CSeq: ${cseq} ACK`, 'Content-Length: 0', '', '',
-    ].join('\r\n'));
-  }
-}
+/** Minimal browser-side SIP-over-WebSocket UA (RFC 7118) in this test's realm: INVITE with digest, ACK, answers in-dialog requests 200. */
+const WsUa = {
+  open: (url: string, user: string): Promise<WsSipClient> => WsSipClient.open(url, user, { realm: REALM }),
+};
 
 /** A UDP phone: answers INVITE 200 with PCMU SDP on its own RTP socket, then streams a 1000 Hz PCMU tone to the gateway. */
-class UdpPhone {
-  readonly sock = dgram.createSocket('udp4');
+class UdpPhone extends BasePhone {
   readonly rtp = dgram.createSocket('udp4');
-  invites = 0;
-  byes = 0;
-  port = 0;
   /** INFO requests received: Content-Type and body. */
   readonly infos: Array<{ type: string; body: string }> = [];
   /** Final responses to the INFOs this phone sent, by CSeq number. */
@@ -183,37 +46,31 @@ class UdpPhone {
   private infoCseq = 1;
   private timer: NodeJS.Timeout | undefined;
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.sock.bind(0, '127.0.0.1', () => resolve()));
+  constructor() {
+    super({ answer: PHONE_ANSWER });
+  }
+
+  get byes(): number {
+    return this.byeLog.length;
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
     await new Promise<void>((resolve) => this.rtp.bind(0, '127.0.0.1', () => resolve()));
-    this.port = this.sock.address().port;
-    const rtpPort = this.rtp.address().port;
-    this.sock.on('message', (buf, rinfo) => {
-      const m = parse(buf.toString('utf8'));
-      const method = m.first.split(' ')[0];
-      if (m.status >= 200 && hdr(m, 'cseq').endsWith(' INFO')) this.infoResponses.set(Number(hdr(m, 'cseq').split(' ')[0]), m.status);
-      if (m.status !== 0 || method === 'ACK') return;
-      if (method === 'INFO') this.infos.push({ type: hdr(m, 'content-type'), body: m.body });
-      if (method === 'INVITE' && !hdr(m, 'to').includes('tag=')) this.invite = { msg: m, addr: rinfo.address, port: rinfo.port };
-      const copy = ['via', 'record-route', 'from', 'call-id', 'cseq'].flatMap((h) => (m.headers.get(h) ?? []).map((v) => `${h}: ${v}`));
-      let to = hdr(m, 'to');
-      let body = '';
-      if (method === 'INVITE') {
-        if (!to.includes('tag=')) {
-          this.invites++;
-          to += ';tag=phone1';
-        }
-        body = PHONE_ANSWER.replace('m=audio 16000', `m=audio ${rtpPort}`);
-        const gwPort = Number(/m=audio (\d+)/.exec(m.body)?.[1] ?? 0);
-        const gwAddr = /c=IN IP4 (\S+)/.exec(m.body)?.[1] ?? '127.0.0.1';
-        if (gwPort > 0) this.stream(gwAddr, gwPort);
-      }
-      if (method === 'BYE') this.byes++;
-      this.sock.send([
-        'SIP/2.0 200 OK', ...copy, `to: ${to}`, `Contact: <sip:phone@127.0.0.1:${this.port}>`,
-        ...(body ? ['Content-Type: application/sdp'] : []), `Content-Length: ${Buffer.byteLength(body)}`, '', body,
-      ].join('\r\n'), rinfo.port, rinfo.address);
-    });
+  }
+
+  protected override onMessage(m: Msg, rinfo: dgram.RemoteInfo): void {
+    if (m.status >= 200 && hdr(m, 'cseq').endsWith(' INFO')) this.infoResponses.set(Number(hdr(m, 'cseq').split(' ')[0]), m.status);
+    if (m.status !== 0 || m.method === 'ACK') return;
+    if (m.method === 'INFO') this.infos.push({ type: hdr(m, 'content-type'), body: m.body });
+    if (m.method === 'INVITE' && !hdr(m, 'to').includes('tag=')) this.invite = { msg: m, addr: rinfo.address, port: rinfo.port };
+  }
+
+  protected override answerSdp(invite: Msg): string {
+    const gwPort = Number(/m=audio (\d+)/.exec(invite.body)?.[1] ?? 0);
+    const gwAddr = /c=IN IP4 (\S+)/.exec(invite.body)?.[1] ?? '127.0.0.1';
+    if (gwPort > 0) this.stream(gwAddr, gwPort);
+    return this.o.answer.replace('m=audio 16000', `m=audio ${this.rtp.address().port}`);
   }
 
   /** Sends an INFO inside the dialog of the (first) INVITE it answered; returns its CSeq number. */
@@ -254,7 +111,7 @@ class UdpPhone {
     }, 20);
   }
 
-  close(): void {
+  override close(): void {
     if (this.timer) clearInterval(this.timer);
     this.sock.close();
     this.rtp.close();
@@ -264,17 +121,11 @@ class UdpPhone {
 interface Gw { gw: Gateway; wsUrl: string; udpPort: number; tcpPort: number; stop(): Promise<void> }
 
 async function startGw(phone: UdpPhone, opts: { phoneProfile?: string; phoneContact?: string } = {}): Promise<Gw> {
-  const [sipPort, wsPort] = await freePorts(2, { spacing: 2 });
-  const base = 30000 + Math.floor(Math.random() * 300) * 20;
+  const { sipPort, wsPort, overrides } = await loopbackGateway({ realm: REALM, tcp: true, sip: { maxMessageBytes: MAX_BYTES }, media: { rtpTimeoutSeconds: 60 } });
   const config = loadConfig({
     useDefaultFile: false,
     overrides: {
-      log: { level: process.env.SESSION_LOG ?? 'warn', pretty: false },
-      http: { host: '127.0.0.1', port: 0 },
-      sip: { listen: [`udp:127.0.0.1:${sipPort}`, `tcp:127.0.0.1:${sipPort}`, `ws:127.0.0.1:${wsPort}`], maxMessageBytes: MAX_BYTES },
-      drachtio: { mode: 'embedded', host: '127.0.0.1', port: 0, secret: '' },
-      media: { workers: 1, bindAddress: '127.0.0.1', portMin: base, portMax: base + 199, rtpTimeoutSeconds: 60 },
-      auth: { realm: REALM },
+      ...overrides,
       users: [
         { name: 'alice', password: 'alice-pw' },
         { name: 'phone', password: 'phone-pw', contact: opts.phoneContact ?? `sip:phone@127.0.0.1:${phone.port}`, profile: opts.phoneProfile ?? 'deskphone' },
@@ -285,7 +136,7 @@ async function startGw(phone: UdpPhone, opts: { phoneProfile?: string; phoneCont
   });
   const gw = new Gateway(config, createLogger({ level: config.log.level, pretty: false }));
   await gw.start();
-  return { gw, wsUrl: `ws://127.0.0.1:${wsPort}`, udpPort: sipPort!, tcpPort: sipPort!, stop: () => gw.stop() };
+  return { gw, wsUrl: `ws://127.0.0.1:${wsPort}`, udpPort: sipPort, tcpPort: sipPort, stop: () => gw.stop() };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -356,7 +207,7 @@ describe('e2e edge: bad SIP / WebSocket / SDP input during an established call (
   this.timeout(60000);
   let phone: UdpPhone;
   let g: Gw | undefined;
-  const uas: WsUa[] = [];
+  const uas: WsSipClient[] = [];
 
   beforeEach(async () => {
     phone = new UdpPhone();

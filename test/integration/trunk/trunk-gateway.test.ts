@@ -6,7 +6,6 @@
 //    the trunk sees the E.164 Request-URI, P-Asserted-Identity and no internal address or header
 //  - an INVITE to a trunk number from an unknown source is challenged and refused (403)
 import { expect } from 'chai';
-import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,67 +15,27 @@ import { Gateway } from '../../../src/gateway.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { createLogger } from '../../../src/common/logger.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { freePorts, freeUdpPort } from '../../helpers/ports.js';
-import { TrunkPeer, digestParams, hdr, parseSip, type PeerMsg } from './trunk-peer.js';
+import { loopbackGateway } from '../../helpers/gateway-config.js';
+import { freeUdpPort } from '../../helpers/ports.js';
+import { digestAuthorization as digest, digestParams, hdr, parseSip, rand, type SipMsg as PeerMsg } from '../../helpers/sip-text.js';
+import { SipInbox } from '../../helpers/ws-sip-client.js';
+import { TrunkPeer, carrierTrunkConfig } from './trunk-peer.js';
 
 const REALM = 'tandem.test';
 const CARRIER_REALM = 'carrier.test';
 const fx = (c: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, 'input.sdp'), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp');
 const PHONE_ANSWER = fx('s2w-answer-sipp-pcmu');
-const rand = (): string => crypto.randomBytes(6).toString('hex');
-const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
-
-function digest(challenge: string, method: string, uri: string, user: string, password: string): string {
-  const p = digestParams(challenge.replace(/^\s*Digest\s+/i, ''));
-  const realm = p.get('realm') ?? '';
-  const nonce = p.get('nonce') ?? '';
-  const qop = p.get('qop') ? 'auth' : '';
-  const cnonce = rand();
-  const ha1 = md5(`${user}:${realm}:${password}`);
-  const ha2 = md5(`${method}:${uri}`);
-  const response = qop ? md5(`${ha1}:${nonce}:00000001:${cnonce}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
-  const opaque = p.get('opaque');
-  return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5`
-    + (qop ? `, qop=${qop}, nc=00000001, cnonce="${cnonce}"` : '') + (opaque ? `, opaque="${opaque}"` : '');
-}
 
 /** A SIP UA sending over WebSocket (browser side, `.invalid` Via host like JsSIP) or UDP (an outside source). */
-class Ua {
-  private readonly inbox: PeerMsg[] = [];
-  private waiters: Array<() => void> = [];
+class Ua extends SipInbox {
   readonly host: string;
   private cseq = 1;
   challenged = false;
 
-  constructor(private readonly out: (raw: string) => void, readonly user: string, readonly via: string) {
+  constructor(out: (raw: string) => void, readonly user: string, readonly via: string) {
+    super(out, 8000);
     this.host = via;
-  }
-
-  push(m: PeerMsg): void {
-    if (m.status === 0 && m.method !== 'ACK') {
-      const reply = ['SIP/2.0 200 OK', ...['via', 'from', 'to', 'call-id', 'cseq'].flatMap((h) => (m.headers.get(h) ?? []).map((v) => `${h}: ${v}`)), 'Content-Length: 0', '', ''].join('\r\n');
-      this.out(reply);
-    }
-    this.inbox.push(m);
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  async next(ok: (m: PeerMsg) => boolean, what: string, timeoutMs = 8000): Promise<PeerMsg> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex(ok);
-      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${what}; got ${this.inbox.map((m) => m.first).join(' | ')}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
   }
 
   /** INVITE with SDP; answers one 407 with `password`; ACKs; returns the final response and the Call-ID. */
@@ -134,23 +93,13 @@ async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeo
 interface Gw { gw: Gateway; wsUrl: string; httpUrl: string; sipPort: number; wsPort: number }
 
 async function startGw(addresses: string[], opts: { optionsPingSeconds?: number } = {}): Promise<Gw> {
-  const [sipPort, wsPort] = await freePorts(2, { spacing: 2 });
-  const base = 30000 + Math.floor(Math.random() * 300) * 20;
+  const { sipPort, wsPort, overrides } = await loopbackGateway({ realm: REALM });
   const config = loadConfig({
     useDefaultFile: false,
     overrides: {
-      log: { level: process.env.SESSION_LOG ?? 'warn', pretty: false },
-      http: { host: '127.0.0.1', port: 0 },
-      sip: { listen: [`udp:127.0.0.1:${sipPort}`, `ws:127.0.0.1:${wsPort}`] },
-      drachtio: { mode: 'embedded', host: '127.0.0.1', port: 0, secret: '' },
-      media: { workers: 1, bindAddress: '127.0.0.1', portMin: base, portMax: base + 199 },
-      auth: { realm: REALM },
+      ...overrides,
       users: [{ name: 'alice', password: 'alice-pw' }],
-      trunks: [{
-        name: 'carrier', addresses, transport: 'udp', optionsPingSeconds: opts.optionsPingSeconds ?? 1,
-        register: { user: 'tandem', password: 'trunk-pw', expires: 60 },
-        callerId: { assert: true, defaultNumber: '+442071234000' },
-      }],
+      trunks: [carrierTrunkConfig(addresses, opts.optionsPingSeconds ?? 1)],
       dialplan: {
         countryCode: '44', nationalPrefix: '0', internationalPrefix: '00',
         rules: [{ name: 'national', from: ['user'], match: '\\+44[1-9][0-9]{6,12}', to: 'trunk:carrier' }],

@@ -5,36 +5,7 @@
  */
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
-
-export interface PeerMsg { first: string; status: number; method: string; headers: Map<string, string[]>; body: string; raw: string; at: number }
-
-export function parseSip(raw: string): PeerMsg {
-  const sep = raw.indexOf('\r\n\r\n');
-  const head = sep >= 0 ? raw.slice(0, sep) : raw;
-  const body = sep >= 0 ? raw.slice(sep + 4) : '';
-  const lines = head.split('\r\n');
-  const first = lines[0] ?? '';
-  const headers = new Map<string, string[]>();
-  for (const l of lines.slice(1)) {
-    const i = l.indexOf(':');
-    if (i < 0) continue;
-    const k = l.slice(0, i).trim().toLowerCase();
-    headers.set(k, [...(headers.get(k) ?? []), l.slice(i + 1).trim()]);
-  }
-  const m = /^SIP\/2\.0 (\d{3})/.exec(first);
-  return { first, status: m ? Number(m[1]) : 0, method: m ? '' : (first.split(' ')[0] ?? ''), headers, body, raw, at: Date.now() };
-}
-
-export const hdr = (m: PeerMsg, name: string): string => (m.headers.get(name.toLowerCase()) ?? [])[0] ?? '';
-const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
-
-/** Parses `Digest k=v, k="v"` into a map. */
-export function digestParams(h: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const re = /([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))/g;
-  for (let m = re.exec(h); m; m = re.exec(h)) out.set(m[1]!.toLowerCase(), m[2] ?? m[3] ?? '');
-  return out;
-}
+import { copyHeaders, digestParams, hdr, md5, parseSip, type SipMsg as PeerMsg } from '../../helpers/sip-text.js';
 
 /** Checks a digest `Authorization`/`Proxy-Authorization` (MD5, with or without qop=auth). */
 export function digestValid(h: string, method: string, user: string, password: string, realm: string, nonce: string): boolean {
@@ -45,6 +16,18 @@ export function digestValid(h: string, method: string, user: string, password: s
   const qop = p.get('qop');
   const expected = qop ? md5(`${ha1}:${nonce}:${p.get('nc')}:${p.get('cnonce')}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
   return p.get('response') === expected;
+}
+
+/**
+ * The `trunks` entry of the trunk tests: trunk 'carrier' over UDP at `addresses` (failover order),
+ * registering as tandem / trunk-pw (60 s asked), asserting caller ID +442071234000 (P-Asserted-Identity).
+ */
+export function carrierTrunkConfig(addresses: string[], optionsPingSeconds: number): Record<string, unknown> {
+  return {
+    name: 'carrier', addresses, transport: 'udp', optionsPingSeconds,
+    register: { user: 'tandem', password: 'trunk-pw', expires: 60 },
+    callerId: { assert: true, defaultNumber: '+442071234000' },
+  };
 }
 
 export interface TrunkPeerOptions {
@@ -79,7 +62,7 @@ export class TrunkPeer {
   private reply(m: PeerMsg, status: string, extra: string[], body = '', port: number, address: string, toTag?: string): void {
     let to = hdr(m, 'to');
     if (toTag && !/;tag=/.test(to)) to += `;tag=${toTag}`;
-    const copy = ['via', 'record-route', 'from', 'call-id', 'cseq'].flatMap((h) => (m.headers.get(h) ?? []).map((v) => `${h}: ${v}`));
+    const copy = copyHeaders(m, ['via', 'record-route', 'from', 'call-id', 'cseq']);
     const lines = [`SIP/2.0 ${status}`, ...copy, `To: ${to}`, ...extra, ...(body ? ['Content-Type: application/sdp'] : []), `Content-Length: ${Buffer.byteLength(body)}`, '', body];
     this.sock.send(lines.join('\r\n'), port, address);
   }

@@ -4,7 +4,6 @@
 // reads SIPp's -trace_msg log: REGISTER with Authorization refreshed before the 4 s expiry, and
 // no internal address or header in anything the trunk received. First address dead → failover.
 import { expect } from 'chai';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -12,14 +11,14 @@ import { Gateway } from '../../../src/gateway.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { createLogger } from '../../../src/common/logger.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { freePorts, freeUdpPort } from '../../helpers/ports.js';
+import { loopbackGateway } from '../../helpers/gateway-config.js';
+import { freeUdpPort } from '../../helpers/ports.js';
 import { startSipp, type SippInstance } from '../../helpers/sipp.js';
-import { digestParams, hdr, parseSip, type PeerMsg } from './trunk-peer.js';
+import { digestParams, hdr, md5, parseSip, rand, type SipMsg as PeerMsg } from '../../helpers/sip-text.js';
+import { carrierTrunkConfig } from './trunk-peer.js';
 
 const REALM = 'tandem.test';
 const BROWSER_OFFER = fs.readFileSync(path.join(fixturesDir, 'sdp', 'w2s-offer-chromium-avp', 'input.sdp'), 'utf8').replace(/\r?\n/g, '\r\n');
-const rand = (): string => crypto.randomBytes(6).toString('hex');
-const md5 = (s: string): string => crypto.createHash('md5').update(s).digest('hex');
 
 /** Messages SIPp received, from its -trace_msg log ("----- ... message received [N] bytes :" blocks). */
 function receivedBySipp(log: string): PeerMsg[] {
@@ -55,23 +54,13 @@ describe('integration trunk: SIPp carrier demanding digest (REGISTER + INVITE), 
   it('registers with digest and refreshes; OPTIONS mark the dead first address down; the browser call reaches SIPp with E.164, PAI, digest, and nothing internal', async () => {
     sipp = await startSipp({ scenario: path.join(fixturesDir, 'sipp', 'trunk', 'uas_carrier_digest.xml'), localIp: '127.0.0.2', calls: 10000, timeoutMs: 35000 });
     const dead = await freeUdpPort('127.0.0.3');
-    const [sipPort, wsPort] = await freePorts(2, { spacing: 2 });
-    const base = 30000 + Math.floor(Math.random() * 300) * 20;
+    const { wsPort, overrides } = await loopbackGateway({ realm: REALM });
     const config = loadConfig({
       useDefaultFile: false,
       overrides: {
-        log: { level: process.env.SESSION_LOG ?? 'warn', pretty: false },
-        http: { host: '127.0.0.1', port: 0 },
-        sip: { listen: [`udp:127.0.0.1:${sipPort}`, `ws:127.0.0.1:${wsPort}`] },
-        drachtio: { mode: 'embedded', host: '127.0.0.1', port: 0, secret: '' },
-        media: { workers: 1, bindAddress: '127.0.0.1', portMin: base, portMax: base + 199 },
-        auth: { realm: REALM },
+        ...overrides,
         users: [{ name: 'alice', password: 'alice-pw' }],
-        trunks: [{
-          name: 'carrier', addresses: [`127.0.0.3:${dead}`, sipp.address], transport: 'udp', optionsPingSeconds: 1,
-          register: { user: 'tandem', password: 'trunk-pw', expires: 60 },
-          callerId: { assert: true, defaultNumber: '+442071234000' },
-        }],
+        trunks: [carrierTrunkConfig([`127.0.0.3:${dead}`, sipp.address], 1)],
         dialplan: { countryCode: '44', nationalPrefix: '0', rules: [{ name: 'uk', from: ['user'], match: '\\+44[1-9][0-9]{6,12}', to: 'trunk:carrier' }] },
       },
     });

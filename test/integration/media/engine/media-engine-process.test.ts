@@ -1,28 +1,18 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { MediaEngine, type CallEvent } from '../../../../src/media/engine/index.js';
-import { inNetns, runMochaInNetns } from '../../../helpers/netns.js';
+import { inNetns } from '../../../helpers/netns.js';
+import { describeNetnsRerun, liveHandles } from '../../../helpers/netns-suite.js';
 import { OpusSink, OpusToneSource, toneFraction } from '../webrtc/audio.js';
-import { NdcBrowser, buildLegSdp, ndcShutdown } from '../webrtc/ndc-browser.js';
+import { NdcBrowser, ndcShutdown } from '../webrtc/ndc-browser.js';
 import { pump, sleep, waitFor } from '../webrtc/support.js';
+import { connectRtpBridge, steady } from './bridge-call.js';
 import { RtpPeer } from './rtp-peer.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
-/** Handles that keep the event loop alive, by type (Timeout excluded: mocha owns some). */
-function liveHandles(): string[] {
-  return process.getActiveResourcesInfo().filter((t) => t !== 'Timeout' && t !== 'TTYWrap').sort();
-}
-
 if (!inNetns()) {
-  describe('MediaEngine with process workers (integration, re-run inside a network namespace)', () => {
-    it('passes inside unshare -n', async function () {
-      this.timeout(100000);
-      const r = await runMochaInNetns([thisFile], { timeoutMs: 90000 });
-      if (r.code !== 0) console.log(r.stdout, r.stderr);
-      expect(r.code).to.equal(0);
-    });
-  });
+  describeNetnsRerun('MediaEngine with process workers (integration, re-run inside a network namespace)', thisFile, { testTimeoutMs: 100000, timeoutMs: 90000 });
 } else {
   describe('MediaEngine: workerKind process (netns)', () => {
     after(async function () {
@@ -41,23 +31,14 @@ if (!inNetns()) {
         const ws = await engine.workerStats();
         expect(ws.map((w) => w.opusEncoder)).to.deep.equal(['native', 'native']);
         // Each worker is its own process: its pid-wide CPU counters differ from ours.
-        const offer = await browser.offer();
-        const alloc = await engine.allocate('pb', { offerer: false, bridge: 'rtp' });
-        phone.remote = { address: '127.0.0.1', port: alloc.rtp!.rtpPort };
-        const local = await engine.apply('pb', {
-          webrtc: offer.remote,
-          rtp: { remote: { address: '127.0.0.1', port: phone.port }, formats: [{ pt: 0, name: 'PCMU', clockRate: 8000, ptimeMs: 20 }] },
-        });
-        browser.answer(buildLegSdp(local, { type: 'answer', opusPt: 111 }), local);
-        await browser.waitConnected();
+        await connectRtpBridge(engine, 'pb', browser, phone);
         const src = new OpusToneSource(440, 111, 0x5555);
         const atBrowser = new OpusSink();
         browser.onRtp = (p) => atBrowser.push(p);
         await pump(2000, () => { browser.send(src.nextPacket()); phone.sendTone(1000); });
         await sleep(300);
-        const mid = (s: Int16Array, rate: number): Int16Array => s.subarray(rate / 2, Math.max(rate / 2, s.length - (rate * 3) / 10));
-        const atPhone = mid(phone.samples(), 8000);
-        const atB = mid(atBrowser.samples(), 48000);
+        const atPhone = steady(phone.samples(), 8000);
+        const atB = steady(atBrowser.samples(), 48000);
         expect(atPhone.length, 'audio at the RTP peer').to.be.greaterThan(8000);
         expect(atB.length, 'audio at the browser').to.be.greaterThan(48000);
         expect(toneFraction(atPhone, 8000, 440), '440 Hz at the RTP peer').to.be.greaterThan(0.8);

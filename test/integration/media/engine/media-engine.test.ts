@@ -1,28 +1,18 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { MediaEngine, type CallEvent } from '../../../../src/media/engine/index.js';
-import { inNetns, runMochaInNetns } from '../../../helpers/netns.js';
+import { inNetns } from '../../../helpers/netns.js';
+import { describeNetnsRerun, liveHandles } from '../../../helpers/netns-suite.js';
 import { OpusSink, OpusToneSource, toneFraction } from '../webrtc/audio.js';
 import { NdcBrowser, buildLegSdp, ndcShutdown } from '../webrtc/ndc-browser.js';
 import { pump, sleep, waitFor } from '../webrtc/support.js';
+import { connectRtpBridge, steady } from './bridge-call.js';
 import { RtpPeer } from './rtp-peer.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
-/** Handles that keep the event loop alive, by type (Timeout excluded: mocha owns some). */
-function liveHandles(): string[] {
-  return process.getActiveResourcesInfo().filter((t) => t !== 'Timeout' && t !== 'TTYWrap').sort();
-}
-
 if (!inNetns()) {
-  describe('MediaEngine (integration, re-run inside a network namespace)', () => {
-    it('passes inside unshare -n', async function () {
-      this.timeout(150000);
-      const r = await runMochaInNetns([thisFile], { timeoutMs: 140000 });
-      if (r.code !== 0) console.log(r.stdout, r.stderr);
-      expect(r.code).to.equal(0);
-    });
-  });
+  describeNetnsRerun('MediaEngine (integration, re-run inside a network namespace)', thisFile, { testTimeoutMs: 150000, timeoutMs: 140000 });
 } else {
   describe('MediaEngine: worker threads, placement, echo calls (netns)', () => {
     after(async function () {
@@ -91,16 +81,10 @@ if (!inNetns()) {
       const browser = new NdcBrowser('rtp-bridge');
       const phone = await RtpPeer.bind();
       try {
-        const offer = await browser.offer();
-        const alloc = await engine.allocate('br', { offerer: false, bridge: 'rtp', webrtcSsrc: 0x5eed0001 });
-        expect(alloc.rtp).to.not.equal(null);
-        phone.remote = { address: '127.0.0.1', port: alloc.rtp!.rtpPort };
-        const local = await engine.apply('br', {
-          webrtc: offer.remote,
-          rtp: { remote: { address: '127.0.0.1', port: phone.port }, formats: [{ pt: 0, name: 'PCMU', clockRate: 8000, ptimeMs: 20 }] },
+        await connectRtpBridge(engine, 'br', browser, phone, {
+          allocate: { webrtcSsrc: 0x5eed0001 },
+          onAllocated: (alloc) => { expect(alloc.rtp).to.not.equal(null); },
         });
-        browser.answer(buildLegSdp(local, { type: 'answer', opusPt: 111 }), local);
-        await browser.waitConnected();
         const src = new OpusToneSource(440, 111, 0x4444);
         const atBrowser = new OpusSink();
         const ssrcsAtBrowser = new Set<number>();
@@ -108,9 +92,8 @@ if (!inNetns()) {
         await pump(2000, () => { browser.send(src.nextPacket()); phone.sendTone(1000); });
         await sleep(300);
         // Judge the steady state: skip 0.5 s of setup (ICE/DTLS, jitter-buffer fill) and the trailing 0.3 s after the senders stop.
-        const mid = (s: Int16Array, rate: number): Int16Array => s.subarray(rate / 2, Math.max(rate / 2, s.length - (rate * 3) / 10));
-        const atPhone = mid(phone.samples(), 8000);
-        const atB = mid(atBrowser.samples(), 48000);
+        const atPhone = steady(phone.samples(), 8000);
+        const atB = steady(atBrowser.samples(), 48000);
         expect(atPhone.length, 'audio at the RTP peer').to.be.greaterThan(8000);
         expect(atB.length, 'audio at the browser').to.be.greaterThan(48000);
         expect(toneFraction(atPhone, 8000, 440), '440 Hz at the RTP peer').to.be.greaterThan(0.8);
