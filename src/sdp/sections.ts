@@ -44,6 +44,8 @@ export function sipAudioSection(o: {
  * The audio m-line for a WebRTC peer: UDP/TLS/RTP/SAVPF (RFC 5764), ICE
  * (RFC 8839), DTLS fingerprint + setup (RFC 8122, RFC 5763), rtcp-mux
  * (RFC 5761), mid (RFC 9143), msid (RFC 8830) and our SSRC (RFC 5576).
+ * The SSRC (`a=ssrc:<ssrc> cname:<cname>`) is declared whenever the m-line is active (port ≠ 0),
+ * whatever the direction; msid (`a=msid`, `a=ssrc:<ssrc> msid:`) only while we send.
  */
 export function webrtcAudioSection(o: {
   port: number;
@@ -64,6 +66,12 @@ export function webrtcAudioSection(o: {
   lines.push(`a=fingerprint:${local.fingerprint.algorithm} ${local.fingerprint.value}`, `a=setup:${o.setup}`, 'a=rtcp-mux');
   if (sending) {
     lines.push(`a=msid:${msid.stream} ${msid.track}`, `a=ssrc:${local.ssrc} cname:${local.cname}`, `a=ssrc:${local.ssrc} msid:${msid.stream} ${msid.track}`);
+  } else if (o.port !== 0) {
+    // Hold (recvonly/inactive): still declare our SSRC (RFC 5576 §4.1; JSEP, RFC 8829 §5.3.1, does
+    // not forbid it). Chromium drops its receive stream when the SSRC leaves the remote description
+    // and, on resume with the same SSRC, does not reconnect the receiver's track (silence). msid is
+    // written only while we send (RFC 8829 §5.2.1).
+    lines.push(`a=ssrc:${local.ssrc} cname:${local.cname}`);
   }
   for (const c of local.ice.candidates) lines.push(`a=${candidateValue(c)}`);
   if (local.ice.endOfCandidates !== false) lines.push('a=end-of-candidates');

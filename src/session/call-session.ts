@@ -11,7 +11,7 @@ import {
 } from '../sdp/index.js';
 import {
   bridgeParams, generateLocalCrypto, newWebRtcIdentity, reverseDirection, rtpRemote, sipFormats, sipLocalMedia, srtpSessionKeys,
-  webrtcLocalMedia, webrtcRemoteParams, withSsrcDeclared, type WebRtcIdentity,
+  webrtcLocalMedia, webrtcRemoteParams, type WebRtcIdentity,
 } from './media-mapping.js';
 import type { MediaPort } from './media-port.js';
 import { SessionError } from './session-errors.js';
@@ -259,7 +259,7 @@ export class CallSession {
           const answer = await this.answerBrowser(sipSdp, offer.pending, offer.legs, offer.remote, true);
           this.earlyAnswer = { sipSdp, answer };
           this.log.a.info({ status: 183, codec: answer.plan.sip.name, mode: answer.plan.mode }, 'early media');
-          this.res.send(183, { body: withSsrcDeclared(answer.sdp, this.identity), headers: { 'Content-Type': 'application/sdp' } });
+          this.res.send(183, { body: answer.sdp, headers: { 'Content-Type': 'application/sdp' } });
         }).catch((err: unknown) => this.log.a.warn({ err: errText(err) }, 'early media SDP refused; waiting for the answer'));
       } else if (p.status === 180 || p.status === 183) {
         this.res.send(p.status === 183 && this.earlyAnswer === null ? 180 : p.status);
@@ -273,7 +273,7 @@ export class CallSession {
     if (early && early.sipSdp === sipSdp) answer = early.answer;
     else answer = await this.answerBrowser(sipSdp, offer.pending, offer.legs, offer.remote, early === null);
     this.checkAlive();
-    await this.answerA(withSsrcDeclared(answer.sdp, this.identity));
+    await this.answerA(answer.sdp);
   }
 
   /**
@@ -302,7 +302,7 @@ export class CallSession {
     const offer = sipOfferToWebrtc(sipOffer, { local: this.webrtcLocal!, legs: this.legs, preferOpus: b.profile.transcoding === 'prefer-opus' });
     const sipLocal = sipLocalMedia(this.alloc!.rtp!, this.opts.sdpAddress, this.localCrypto);
     this.sipLocal = sipLocal;
-    const dialog = await this.sendB(b, withSsrcDeclared(offer.sdp, this.identity), (p) => {
+    const dialog = await this.sendB(b, offer.sdp, (p) => {
       if (p.status === 180 || p.status === 183) this.res.send(180);
     });
     this.checkAlive();
@@ -577,13 +577,13 @@ export class CallSession {
       bridge: bridgeParams(t.plan, this.identity),
     });
     this.legs = t.legs;
-    return withSsrcDeclared(t.sdp, this.identity);
+    return t.sdp;
   }
 
   /** New offer from the phone (hold/resume/new address) → re-INVITE the browser (unless unchanged). */
   private async reofferFromPhone(offerSdp: string, browser: SessionDialog): Promise<string> {
     const offer = sipOfferToWebrtc(offerSdp, { local: this.webrtcLocal!, legs: this.legs });
-    const answer = offer.changed ? await browser.modify(withSsrcDeclared(offer.sdp, this.identity)) : browser.remote.sdp;
+    const answer = offer.changed ? await browser.modify(offer.sdp) : browser.remote.sdp;
     const t = webrtcAnswerToSip(answer, { pending: offer.pending, local: this.sipLocal!, legs: offer.legs });
     await this.opts.media.update(this.mediaId, {
       webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),

@@ -116,38 +116,3 @@ export function rtpRemote(remote: RemoteMedia): { address: string; port: number;
 export function bridgeParams(plan: CodecPlan, id: WebRtcIdentity): { webrtcSendPt: number; rtpSendPt: number; rtpPtimeMs: number; webrtcSsrc: number } {
   return { webrtcSendPt: plan.webrtc.pt, rtpSendPt: plan.sip.pt, rtpPtimeMs: plan.sipPtime, webrtcSsrc: id.ssrc };
 }
-
-/**
- * Declares our SSRC (RFC 5576 §4.1: `a=ssrc:<ssrc> cname:<cname>`) in every active audio m-section
- * of a description sent to the browser that does not carry it. `src/sdp` writes `a=ssrc` only
- * while we send; a description without it (hold: our side recvonly/inactive) makes Chromium
- * remove its receive stream for that SSRC, and on resume it recreates the stream without
- * reconnecting the receiver's track (same SSRC, so the receiver is not set up again): getStats
- * counts packets but the page hears silence. Declaring the SSRC in every description keeps the
- * stream. Descriptions that already carry `a=ssrc` are returned unchanged.
- */
-export function withSsrcDeclared(sdp: string, id: WebRtcIdentity): string {
-  const lines = sdp.split('\r\n');
-  const out: string[] = [];
-  let audio = false;
-  let declared = false;
-  const close = (): void => {
-    if (audio && !declared) {
-      // Keep a trailing empty line (the description's final CRLF) last.
-      const at = out.length > 0 && out[out.length - 1] === '' ? out.length - 1 : out.length;
-      out.splice(at, 0, `a=ssrc:${id.ssrc} cname:${id.cname}`);
-    }
-  };
-  for (const l of lines) {
-    if (l.startsWith('m=')) {
-      close();
-      audio = l.startsWith('m=audio ') && !l.startsWith('m=audio 0 ');
-      declared = false;
-    } else if (l.startsWith('a=ssrc:')) {
-      declared = true;
-    }
-    out.push(l);
-  }
-  close();
-  return out.join('\r\n');
-}

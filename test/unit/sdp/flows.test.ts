@@ -54,7 +54,9 @@ describe('sdp call flows', () => {
     const a2 = sipAnswerToWebrtc(SIP_ANSWER.replace('a=sendrecv', 'a=recvonly'), { pending: o2.pending, local: PLACEHOLDER_WEBRTC_MEDIA, legs: o2.legs });
     expect(origin(a2.sdp)).to.equal('tandem 11 2 IN IP4 127.0.0.1');
     expect(a2.direction).to.equal('recvonly');
-    expect(a2.sdp).to.not.contain('a=ssrc:');
+    // Hold answer (we are recvonly): our SSRC is still declared, msid only while we send.
+    expect(a2.sdp).to.contain(`a=ssrc:${PLACEHOLDER_WEBRTC_MEDIA.ssrc} cname:${PLACEHOLDER_WEBRTC_MEDIA.cname}\r\n`);
+    expect(a2.sdp).to.not.contain('a=msid:');
 
     const o3 = webrtcOfferToSip(chrome, { profile: 'avp', local: PLACEHOLDER_SIP_MEDIA, legs: a2.legs });
     expect(origin(o3.sdp)).to.equal('tandem 22 3 IN IP4 127.0.0.1');
