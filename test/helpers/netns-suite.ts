@@ -25,6 +25,11 @@ export function describeNetnsRerun(title: string, file: string, o: NetnsRerunOpt
       const r = await runMochaInNetns([file], { timeoutMs: o.timeoutMs, ...(o.mochaArgs ? { mochaArgs: o.mochaArgs } : {}) });
       if (r.code !== 0 || o.verbose) console.log(r.stdout, r.stderr);
       expect(r.code).to.equal(0);
+      // A run that executed no test also exits 0: require the inner tests to have run and passed.
+      const passing = /(\d+) passing/.exec(r.stdout);
+      expect(passing, 'the inner mocha run reports its passing tests').to.not.equal(null);
+      expect(Number(passing![1]), 'inner tests that passed').to.be.greaterThan(0);
+      expect(r.stdout).to.not.match(/\d+ failing/);
     });
   });
 }

@@ -48,6 +48,9 @@ if (!inNetns()) {
       const r = await runMochaInNetns([thisFile], { timeoutMs: 230000, mochaArgs: ['--timeout', '60000'] });
       if (r.code !== 0 || process.env.ACCEPTANCE_VERBOSE) console.log(r.stdout, r.stderr);
       expect(r.code).to.equal(0);
+      // exit 0 alone would also pass a run that executed no test
+      expect(r.stdout).to.match(/\b[1-9]\d* passing\b/);
+      expect(r.stdout).to.not.match(/\d+ failing/);
     });
   });
 } else {
