@@ -15,7 +15,7 @@ import {
 } from './media-mapping.js';
 import type { MediaPort } from './media-port.js';
 import { SessionError } from './session-errors.js';
-import { formatDtmfRelay, parseDtmfInfo } from './dtmf-info.js';
+import { dtmfEventOf, formatDtmfRelay, parseDtmfInfo, type DtmfInfoDigit } from './dtmf-info.js';
 import type { ProvisionalResponse, SentInvite, SessionDialog, SessionRequest, SessionResponse, SessionSrf, UacFailure } from './srf-types.js';
 
 /** Options of a {@link CallSession}. */
@@ -285,7 +285,7 @@ export class CallSession {
   ): Promise<AnswerTranslation> {
     let t = sipAnswerToWebrtc(sipSdp, { pending, local: this.webrtcLocal!, legs, setup: this.dtlsSetup });
     const rtp = { remote: rtpRemote(t.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: reverseDirection(t.remote.direction) };
-    const req = { webrtc: webrtcRemoteParams(browser, t.plan, t.direction), rtp, bridge: bridgeParams(t.plan, this.identity) };
+    const req = { webrtc: webrtcRemoteParams(browser, t.plan, t.direction), rtp, bridge: this.bridgeFor(t.plan) };
     const local = first ? await this.opts.media.apply(this.mediaId, req) : await this.opts.media.update(this.mediaId, req);
     if ((local.setup === 'active' || local.setup === 'passive') && local.setup !== this.dtlsSetup) {
       this.dtlsSetup = local.setup;
@@ -310,7 +310,7 @@ export class CallSession {
     const local = await this.opts.media.apply(this.mediaId, {
       webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),
       rtp: { remote: rtpRemote(offer.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: t.direction },
-      bridge: bridgeParams(t.plan, this.identity),
+      bridge: this.bridgeFor(t.plan),
     });
     if (local.setup === 'active' || local.setup === 'passive') this.dtlsSetup = local.setup;
     this.legs = t.legs;
@@ -466,6 +466,7 @@ export class CallSession {
   /** Media engine events for this call. */
   onMediaEvent(ev: CallEvent): void {
     if (this.state === 'ended') return;
+    if (ev.kind === 'dtmf') { this.onBrowserDigit(ev.digit, ev.durationMs); return; }
     let reason: string | null = null;
     if (ev.kind === 'inactivity') reason = REASON.rtpTimeout;
     else if (ev.kind === 'closed' || ev.kind === 'error') reason = REASON.mediaFailure;
@@ -484,7 +485,9 @@ export class CallSession {
 
   /**
    * INFO in a dialog (RFC 6086; DTMF bodies `application/dtmf-relay` / `application/dtmf`).
-   * From the phone: relayed to the browser as `application/dtmf-relay` (JsSIP/SIP.js report it as
+   * From a `dtmf: info` phone: sent to the browser as RFC 4733 packets (engine `sendDtmf`), 200 once
+   * the engine took it (relayed as INFO if the engine refuses, e.g. no telephone-event negotiated).
+   * From another phone: relayed to the browser as `application/dtmf-relay` (JsSIP/SIP.js report it as
    * remote DTMF). From the browser: relayed to the phone as `application/dtmf-relay` when the
    * phone's profile has `dtmf: info` or `both`; otherwise 415 (conversion to RFC 4733 is not done).
    * Other bodies → 415 with `Accept`; an unreadable DTMF body → 400. 200 is sent before the relay.
@@ -511,10 +514,54 @@ export class CallSession {
       rs.send(415, { headers: { ...accept, Warning: warning('DTMF via SIP INFO is not relayed on this call (peer profile dtmf: rfc4733)') } });
       return;
     }
-    rs.send(200);
-    log.info({ digit: d.digit, durationMs: d.durationMs }, 'DTMF INFO relayed');
-    other.request({ method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: formatDtmfRelay(d.event, d.durationMs) })
-      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'DTMF INFO relay failed'));
+    const requestOther = other.request.bind(other);
+    const relay = (digit: DtmfInfoDigit): void => {
+      rs.send(200);
+      log.info({ digit: digit.digit, durationMs: digit.durationMs }, 'DTMF INFO relayed');
+      requestOther({ method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: formatDtmfRelay(digit.event, digit.durationMs) })
+        .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'DTMF INFO relay failed'));
+    };
+    const sendDtmf = this.opts.media.sendDtmf?.bind(this.opts.media);
+    if (kind === 'sip' && phoneDtmf === 'info' && sendDtmf) {
+      // Phone speaks INFO only: the browser gets the digit as RFC 4733 packets; 200 once the engine took it.
+      // The engine refuses when the browser negotiated no telephone-event: the INFO is relayed as INFO then.
+      const digit = d;
+      sendDtmf(this.mediaId, { toward: 'webrtc', digit: digit.digit, durationMs: digit.durationMs }).then(() => {
+        rs.send(200);
+        log.info({ digit: digit.digit, durationMs: digit.durationMs }, 'DTMF INFO sent as RFC 4733');
+      }, (err: unknown) => {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'DTMF INFO not sent as RFC 4733; relayed as INFO');
+        relay(digit);
+      });
+      return;
+    }
+    relay(d);
+  }
+
+  /**
+   * Bridge parameters, with what the engine does with RFC 4733 events from the browser: forwarded
+   * to the phone (`dtmf: rfc4733`), reported per digit for an INFO toward the phone (`info`), or both.
+   */
+  private bridgeFor(plan: Parameters<typeof bridgeParams>[0]): ReturnType<typeof bridgeParams> & { webrtcDtmf: 'forward' | 'event' | 'both' } {
+    const mode = this.phoneDtmfMode();
+    return { ...bridgeParams(plan, this.identity), webrtcDtmf: mode === 'info' ? 'event' : mode === 'both' ? 'both' : 'forward' };
+  }
+
+  /** The phone's dialog (the SIP side), once answered. */
+  private phoneDialog(): typeof this.dialogA {
+    return this.opts.request.plan.a.kind === 'sip' ? this.dialogA : this.dialogB;
+  }
+
+  /** An RFC 4733 digit from the browser (engine `dtmf` event, `dtmf: info`/`both` phones) → SIP INFO `application/dtmf-relay` to the phone. */
+  private onBrowserDigit(digit: string, durationMs: number): void {
+    const dialog = this.phoneDialog();
+    const side: Side = this.opts.request.plan.a.kind === 'sip' ? 'a' : 'b';
+    const event = dtmfEventOf(digit);
+    if (this.state !== 'answered' || !dialog?.request || event < 0) return;
+    const log = this.log[side];
+    log.info({ digit, durationMs }, 'RFC 4733 digit sent as DTMF INFO');
+    dialog.request({ method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: formatDtmfRelay(event, durationMs) })
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'DTMF INFO to phone failed'));
   }
 
   private phoneDtmfMode(): 'rfc4733' | 'info' | 'both' {
@@ -574,7 +621,7 @@ export class CallSession {
     await this.opts.media.update(this.mediaId, {
       webrtc: webrtcRemoteParams(offer.remote, t.plan, t.direction),
       ...(offer.changed ? { rtp: { remote: rtpRemote(t.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: reverseDirection(t.remote.direction) } } : {}),
-      bridge: bridgeParams(t.plan, this.identity),
+      bridge: this.bridgeFor(t.plan),
     });
     this.legs = t.legs;
     return t.sdp;
@@ -588,7 +635,7 @@ export class CallSession {
     await this.opts.media.update(this.mediaId, {
       webrtc: webrtcRemoteParams(t.remote, t.plan, reverseDirection(t.remote.direction)),
       rtp: { remote: rtpRemote(offer.remote), formats: sipFormats(t.plan), srtp: srtpSessionKeys(t.srtp), direction: t.direction },
-      bridge: bridgeParams(t.plan, this.identity),
+      bridge: this.bridgeFor(t.plan),
     });
     this.legs = t.legs;
     return t.sdp;

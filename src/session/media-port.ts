@@ -1,5 +1,5 @@
 import type {
-  AllocateRequest, AllocateResult, ApplyRequest, CallEvent, UpdateRequest,
+  AllocateRequest, AllocateResult, ApplyRequest, CallEvent, SendDtmfRequest, UpdateRequest,
 } from '../media/engine/index.js';
 import type { WebRtcLocalParams } from '../media/webrtc/types.js';
 
@@ -12,6 +12,8 @@ export interface MediaPort {
   apply(callId: string, req: ApplyRequest): Promise<WebRtcLocalParams>;
   update(callId: string, req: UpdateRequest): Promise<WebRtcLocalParams>;
   closeCall(callId: string): Promise<void>;
+  /** RFC 4733 digit toward a leg (SIP INFO from a `dtmf: info` phone → browser). Optional: without it such INFO is relayed as INFO. */
+  sendDtmf?(callId: string, req: SendDtmfRequest): Promise<void>;
 }
 
 export type { CallEvent };

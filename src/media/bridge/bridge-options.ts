@@ -22,6 +22,14 @@ export interface BridgeLegConfig {
   sendSsrc?: number;
 }
 
+/** What a bridge direction does with the RFC 4733 events it receives. */
+export interface DtmfInOptions {
+  /** Forward them as telephone-event packets to the other leg (today's behaviour). Default true. */
+  forward?: boolean;
+  /** Called once per event at its first end packet (DtmfEndDetector): RFC 4733 event 0–15 and duration in ms. */
+  onDigit?: (event: number, durationMs: number) => void;
+}
+
 /** Bridge options. Every field but `a` and `b` has a default. */
 export interface MediaBridgeOptions {
   a: BridgeLegConfig;
@@ -38,6 +46,8 @@ export interface MediaBridgeOptions {
   comfortNoiseLevel?: number;
   /** Opus encoder complexity 0..10 when transcoding toward an Opus leg. Default 5. */
   opusComplexity?: number;
+  /** RFC 4733 events received from leg a (the WebRTC leg in the engine): forward and/or report per digit. Default: forward only. */
+  dtmfFromA?: DtmfInOptions;
   /** Per-call logger (mode decisions at debug; never per packet). */
   logger?: Logger;
   /**
@@ -61,6 +71,8 @@ export interface BridgeDirectionCounters {
   /** RFC 4733 packets forwarded / dropped (no telephone-event on the other leg, or a clock mismatch in passthrough). */
   dtmfForwarded: number;
   dtmfDropped: number;
+  /** RFC 4733 packets generated toward the destination (MediaBridge.sendDtmf, e.g. from SIP INFO). */
+  dtmfGenerated: number;
   /** RFC 3389 CN packets not forwarded as audio. */
   cnReceived: number;
   /** Packets whose PT has no format the bridge can use. */
@@ -78,7 +90,7 @@ export interface BridgeDirectionCounters {
 
 export function newDirectionCounters(mode: BridgeDirectionCounters['mode']): BridgeDirectionCounters {
   return {
-    mode, packetsIn: 0, packetsOut: 0, bytesOut: 0, dtmfForwarded: 0, dtmfDropped: 0, cnReceived: 0, unsupported: 0,
+    mode, packetsIn: 0, packetsOut: 0, bytesOut: 0, dtmfForwarded: 0, dtmfDropped: 0, dtmfGenerated: 0, cnReceived: 0, unsupported: 0,
     late: 0, duplicates: 0, concealed: 0, comfortFrames: 0, decodeErrors: 0, sourceChanges: 0,
   };
 }

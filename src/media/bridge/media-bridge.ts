@@ -9,6 +9,8 @@ import { JitterBuffer } from '../jitter/jitter-buffer.js';
 import { resolveSide, type ResolvedSide } from './resolved-side.js';
 import { TranscodeDirection, type TranscodeSettings } from './transcode-direction.js';
 import type { OutputStreamState } from './stream-rewriter.js';
+import type { DtmfInOptions } from './bridge-options.js';
+import { DtmfGenerator, type DtmfOutput } from './dtmf-generator.js';
 
 /**
  * Default jitter buffer: src/media/jitter's adaptive buffer with its defaults,
@@ -20,7 +22,7 @@ const defaultJitterBuffer: JitterBufferFactory = (o) => new JitterBuffer({
   clockRate: o.clockRate, frameMs: o.frameMs, ...(o.clockRate === 48000 ? { minDelayMs: 2 * o.frameMs } : {}),
 });
 
-interface Direction {
+interface Direction extends DtmfOutput {
   onPacket(pkt: Buffer): void;
   close(): void;
   outputState(): OutputStreamState | null;
@@ -47,10 +49,18 @@ export class MediaBridge {
   private readonly ab: Direction;
   private readonly ba: Direction;
   private closed = false;
+  private readonly a: ResolvedSide;
+  private readonly b: ResolvedSide;
+  private readonly clock: NonNullable<MediaBridgeOptions['clock']>;
+  private genA: DtmfGenerator | null = null;
+  private genB: DtmfGenerator | null = null;
 
   constructor(private readonly opts: MediaBridgeOptions) {
     const a = MediaBridge.resolve(opts.a, 'a');
     const b = MediaBridge.resolve(opts.b, 'b');
+    this.a = a;
+    this.b = b;
+    this.clock = opts.clock ?? systemClock;
     const settings: TranscodeSettings = {
       clock: opts.clock ?? systemClock,
       jitterBuffer: opts.jitterBuffer ?? defaultJitterBuffer,
@@ -60,7 +70,7 @@ export class MediaBridge {
       opusComplexity: opts.opusComplexity ?? 5,
     };
     const prev = opts.continueFrom?.outputState() ?? null;
-    this.ab = MediaBridge.direction(a, b, opts.a, opts.b, settings, prev?.aToB ?? null);
+    this.ab = MediaBridge.direction(a, b, opts.a, opts.b, settings, prev?.aToB ?? null, opts.dtmfFromA);
     this.ba = MediaBridge.direction(b, a, opts.b, opts.a, settings, prev?.bToA ?? null);
     this.aToB = this.ab.counters;
     this.bToA = this.ba.counters;
@@ -89,12 +99,12 @@ export class MediaBridge {
 
   private static direction(
     from: ResolvedSide, to: ResolvedSide, fromCfg: BridgeLegConfig, toCfg: BridgeLegConfig, s: TranscodeSettings,
-    prev: OutputStreamState | null,
+    prev: OutputStreamState | null, dtmfIn?: DtmfInOptions,
   ): Direction {
     if (MediaBridge.passthroughPossible(from, to)) {
-      return new PassthroughDirection(from, to, toCfg.leg, s.clock, newDirectionCounters('passthrough'), prev, toCfg.sendSsrc);
+      return new PassthroughDirection(from, to, toCfg.leg, s.clock, newDirectionCounters('passthrough'), prev, toCfg.sendSsrc, dtmfIn);
     }
-    return new TranscodeDirection(from, to, toCfg.leg, fromCfg.leg.counters, s, newDirectionCounters('transcode'), prev, toCfg.sendSsrc);
+    return new TranscodeDirection(from, to, toCfg.leg, fromCfg.leg.counters, s, newDirectionCounters('transcode'), prev, toCfg.sendSsrc, dtmfIn);
   }
 
   /**
@@ -115,12 +125,40 @@ export class MediaBridge {
     return { aToB: this.ab.encoderComplexity(), bToA: this.ba.encoderComplexity() };
   }
 
+  /**
+   * Generates one RFC 4733 digit (event 0–15, `durationMs`) toward leg `toward`
+   * on that direction's output stream (same SSRC, next sequence numbers, the
+   * event starting at the stream's current timestamp) with the leg's
+   * telephone-event PT — the one at the audio clock rate if negotiated, else
+   * the first — and that format's clock for durations (DtmfGenerator: start,
+   * updates every 50 ms, three end packets). Audio keeps flowing meanwhile
+   * (RFC 4733 §2.5.1.2 allows it; the receiver plays the event). Returns false
+   * when that leg negotiated no telephone-event or the bridge is closed.
+   */
+  sendDtmf(toward: 'a' | 'b', event: number, durationMs: number): boolean {
+    if (this.closed) return false;
+    const side = toward === 'a' ? this.a : this.b;
+    let gen = toward === 'a' ? this.genA : this.genB;
+    if (!gen) {
+      const atRate = side.dtmfPtByRate.get(side.sendClockRate);
+      const first = side.dtmfPtByRate.entries().next();
+      if (atRate === undefined && first.done) return false;
+      const [clockRate, pt] = atRate !== undefined ? [side.sendClockRate, atRate] : first.value as [number, number];
+      gen = new DtmfGenerator({ clock: this.clock, pt, clockRate }, toward === 'a' ? this.ba : this.ab);
+      if (toward === 'a') this.genA = gen; else this.genB = gen;
+    }
+    gen.send(event, durationMs);
+    return true;
+  }
+
   /** Detaches from both legs and frees codecs/timers. Idempotent; does not close the legs. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.opts.a.leg.onRtp) this.opts.a.leg.onRtp = null;
     if (this.opts.b.leg.onRtp) this.opts.b.leg.onRtp = null;
+    this.genA?.close();
+    this.genB?.close();
     this.ab.close();
     this.ba.close();
   }

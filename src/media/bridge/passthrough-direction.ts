@@ -7,6 +7,9 @@ import type { BridgeDirectionCounters } from './bridge-options.js';
 import type { ResolvedSide } from './resolved-side.js';
 import { StreamRewriter, type OutputStreamState } from './stream-rewriter.js';
 import { DtmfForwarder } from './dtmf-forwarder.js';
+import { DtmfEndDetector } from './dtmf-end-detector.js';
+import type { DtmfInOptions } from './bridge-options.js';
+import { writeRtpHeader } from '../rtp/rtp-writer.js';
 
 /**
  * Forwards one direction without decoding: same codec (or µ-law ↔ A-law by
@@ -21,6 +24,8 @@ export class PassthroughDirection {
   private readonly view = new RtpView();
   private readonly rw: StreamRewriter;
   private readonly dtmf = new Map<number, DtmfForwarder>();
+  private readonly dtmfForward: boolean;
+  private readonly dtmfDetector: DtmfEndDetector | null;
 
   constructor(
     private readonly from: ResolvedSide,
@@ -30,7 +35,10 @@ export class PassthroughDirection {
     readonly counters: BridgeDirectionCounters,
     continueFrom: OutputStreamState | null = null,
     outSsrc?: number,
+    dtmfIn?: DtmfInOptions,
   ) {
+    this.dtmfForward = dtmfIn?.forward ?? true;
+    this.dtmfDetector = dtmfIn?.onDigit ? new DtmfEndDetector(dtmfIn.onDigit) : null;
     this.rw = new StreamRewriter(to.sendClockRate, outSsrc, continueFrom && continueFrom.clockRate === to.sendClockRate ? continueFrom : null);
   }
 
@@ -57,6 +65,8 @@ export class PassthroughDirection {
       else { c.unsupported++; return; }
       outPt = this.to.sendPt;
     } else if (info.kind === 'dtmf') {
+      this.dtmfDetector?.onPayload(pkt, v.payloadOffset, v.payloadLength, v.timestamp, info.clockRate);
+      if (!this.dtmfForward) return;
       const pt = info.clockRate === this.to.sendClockRate ? this.to.dtmfPtByRate.get(info.clockRate) : undefined;
       if (pt === undefined) { this.forwardDtmfRetimed(v, pkt, info.clockRate); return; }
       outPt = pt;
@@ -100,6 +110,20 @@ export class PassthroughDirection {
     c.dtmfForwarded++;
     c.packetsOut++;
     c.bytesOut += out.length;
+    this.toLeg.sendRtp(out);
+  }
+
+  /** DtmfOutput: where an event generated now starts on the output timeline. */
+  dtmfStartTs(nowMs: number): number { return this.rw.tsAt(nowMs); }
+
+  /** DtmfOutput: one generated telephone-event packet on the output stream (next sequence number). */
+  sendDtmfPacket(pt: number, marker: boolean, ts: number, payload: Uint8Array): void {
+    const out = Buffer.allocUnsafe(12 + payload.length);
+    writeRtpHeader(out, 0, { payloadType: pt, sequence: this.rw.insertSeq(ts, this.clock.now()), timestamp: ts, ssrc: this.rw.outSsrc, marker });
+    out.set(payload, 12);
+    this.counters.dtmfGenerated++;
+    this.counters.packetsOut++;
+    this.counters.bytesOut += out.length;
     this.toLeg.sendRtp(out);
   }
 

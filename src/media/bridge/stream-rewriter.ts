@@ -66,6 +66,31 @@ export class StreamRewriter {
   outTs = 0;
 
   /**
+   * Takes the next output sequence number for a packet the caller generates
+   * (an RFC 4733 event toward this stream): later mapped packets shift by one
+   * so the sequence stays continuous. Before any mapped packet, the stream is
+   * anchored at (`ts`, `nowMs`) so that later events and audio move forward
+   * from there. Sets and returns `outSeq`.
+   */
+  insertSeq(ts: number, nowMs: number): number {
+    if (!this.anchored) {
+      this.lastOutTs = ts;
+      this.lastOutAtMs = nowMs;
+      this.anchored = true;
+    }
+    this.seqOff = (this.seqOff + 1) & 0xffff;
+    this.lastOutSeq = (this.lastOutSeq + 1) & 0xffff;
+    this.outSeq = this.lastOutSeq;
+    return this.outSeq;
+  }
+
+  /** The output timestamp `nowMs` corresponds to: the last packet's advanced by the wall time since it was sent. */
+  tsAt(nowMs: number): number {
+    if (!this.anchored) return this.lastOutTs;
+    return (this.lastOutTs + Math.max(0, Math.round(((nowMs - this.lastOutAtMs) * this.clockRate) / 1000))) >>> 0;
+  }
+
+  /**
    * Maps one input packet's (ssrc, seq, ts) to the output stream: sets
    * `outSeq`/`outTs` and returns true when this packet starts a new source
    * (the caller sets the marker bit).

@@ -5,6 +5,9 @@ import { RtpView } from '../rtp/rtp-view.js';
 import { writeRtpPacket } from '../rtp/rtp-writer.js';
 import type { BridgeDirectionCounters } from './bridge-options.js';
 import { DtmfForwarder } from './dtmf-forwarder.js';
+import { DtmfEndDetector } from './dtmf-end-detector.js';
+import type { DtmfInOptions } from './bridge-options.js';
+import { writeRtpHeader } from '../rtp/rtp-writer.js';
 import { createFrameDecoder, createFrameEncoder, type FrameDecoder, type FrameEncoder } from './frame-codec.js';
 import type { BridgeJitterBuffer, JitterBufferFactory } from './jitter-buffer.js';
 import { PcmFifo } from './pcm-fifo.js';
@@ -78,6 +81,8 @@ export class TranscodeDirection {
   private readonly ticker: PlayoutTicker;
   private readonly onTick = (): void => this.tick();
   private readonly dtmf = new Map<number, DtmfForwarder>();
+  private readonly dtmfForward: boolean;
+  private readonly dtmfDetector: DtmfEndDetector | null;
   private closed = false;
 
   constructor(
@@ -89,7 +94,10 @@ export class TranscodeDirection {
     readonly counters: BridgeDirectionCounters,
     continueFrom: OutputStreamState | null = null,
     outSsrc?: number,
+    dtmfIn?: DtmfInOptions,
   ) {
+    this.dtmfForward = dtmfIn?.forward ?? true;
+    this.dtmfDetector = dtmfIn?.onDigit ? new DtmfEndDetector(dtmfIn.onDigit) : null;
     this.frameMs = to.ptimeMs;
     this.inRate = from.sendClockRate;
     this.encoder = createFrameEncoder(to.sendCodec, to.ptimeMs, { opusComplexity: s.opusComplexity });
@@ -127,7 +135,11 @@ export class TranscodeDirection {
     if (!info) { c.unsupported++; return; }
     c.packetsIn++;
     const now = this.s.clock.now();
-    if (info.kind === 'dtmf') { this.forwardDtmf(v, info.clockRate, now); return; }
+    if (info.kind === 'dtmf') {
+      this.dtmfDetector?.onPayload(pkt, v.payloadOffset, v.payloadLength, v.timestamp, info.clockRate);
+      if (this.dtmfForward) this.forwardDtmf(v, info.clockRate, now);
+      return;
+    }
     this.lastInputMs = now;
     if (info.kind === 'cn') {
       c.cnReceived++;
@@ -325,6 +337,27 @@ export class TranscodeDirection {
     c.dtmfForwarded++;
     c.packetsOut++;
     c.bytesOut += out.length;
+    this.toLeg.sendRtp(out);
+  }
+
+  /** DtmfOutput: where an event generated now starts (the next audio frame's timestamp, or later after a pause). */
+  dtmfStartTs(nowMs: number): number {
+    if (!this.playing && this.lastSentMs >= 0) return (this.outTs + Math.round(((nowMs - this.lastSentMs) * this.to.sendClockRate) / 1000)) >>> 0;
+    return this.outTs;
+  }
+
+  /** DtmfOutput: one generated telephone-event packet on the output stream (next sequence number). */
+  sendDtmfPacket(pt: number, marker: boolean, ts: number, payload: Uint8Array): void {
+    if (this.closed) return;
+    const out = Buffer.allocUnsafe(12 + payload.length);
+    this.outSeq = (this.outSeq + 1) & 0xffff;
+    writeRtpHeader(out, 0, { payloadType: pt, sequence: this.outSeq, timestamp: ts, ssrc: this.outSsrc, marker });
+    out.set(payload, 12);
+    this.counters.dtmfGenerated++;
+    // No audio sent yet: the output timeline starts here, so a later event or the first frame moves on from it.
+    if (this.lastSentMs < 0) this.lastSentMs = this.s.clock.now();
+    this.counters.packetsOut++;
+    this.counters.bytesOut += out.length;
     this.toLeg.sendRtp(out);
   }
 

@@ -8,9 +8,12 @@ import type { DtlsCertificate } from '../webrtc/certificate.js';
 import type { WebRtcLocalParams, WebRtcRemoteParams } from '../webrtc/types.js';
 import { WebRtcLeg } from '../webrtc/webrtc-leg.js';
 import type {
-  AllocateRequest, AllocateResult, ApplyRequest, BridgeParams, CallEvent, CallStats, RtpRemoteParams, UpdateRequest,
-  WorkerConfig,
+  AllocateRequest, AllocateResult, ApplyRequest, BridgeParams, CallEvent, CallStats, RtpRemoteParams, SendDtmfRequest,
+  UpdateRequest, WorkerConfig,
 } from './protocol.js';
+
+/** RFC 4733 §3.2 event code → digit. */
+const DTMF_DIGITS = '0123456789*#ABCD';
 
 /**
  * One call's media inside a worker: the WebRTC leg, the RTP leg and the bridge
@@ -132,6 +135,12 @@ export class CallMedia {
         },
         opusComplexity: this.cfg.opusComplexity,
         logger: this.log,
+        ...(this.bridgeParams.webrtcDtmf && this.bridgeParams.webrtcDtmf !== 'forward' ? {
+          dtmfFromA: {
+            forward: this.bridgeParams.webrtcDtmf === 'both',
+            onDigit: (event: number, durationMs: number) => this.emit({ kind: 'dtmf', from: 'webrtc', digit: DTMF_DIGITS[event]!, durationMs }),
+          },
+        } : {}),
         ...(state !== null ? { continueFrom: { outputState: () => state } } : {}),
       });
     } catch (e) {
@@ -139,6 +148,19 @@ export class CallMedia {
       this.emit({ kind: 'error', code, message: e instanceof Error ? e.message : String(e) });
       throw e;
     }
+  }
+
+  /** Generates one RFC 4733 digit toward a leg through the bridge (MediaBridge.sendDtmf). */
+  sendDtmf(req: SendDtmfRequest): { sent: true } {
+    const event = typeof req.digit === 'string' && req.digit.length === 1 ? DTMF_DIGITS.indexOf(req.digit.toUpperCase()) : -1;
+    if (event < 0 || !(req.durationMs > 0)) {
+      throw new UnsupportedError('ERR_MEDIA_BAD_DTMF', `bad DTMF digit/duration ${String(req.digit).slice(0, 4)}/${req.durationMs}`, { data: { callId: this.callId } });
+    }
+    const b = this.bridge;
+    if (!b || !b.sendDtmf(req.toward === 'webrtc' ? 'a' : 'b', event, req.durationMs)) {
+      throw new UnsupportedError('ERR_MEDIA_NO_TELEPHONE_EVENT', `no bridge with telephone-event toward the ${req.toward} leg`, { data: { callId: this.callId } });
+    }
+    return { sent: true };
   }
 
   /** Called once a second by the worker: WebRTC-side RTP inactivity (the RTP leg reports its own). */

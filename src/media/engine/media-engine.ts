@@ -3,7 +3,7 @@ import { InvalidStateError, TandemError, ValidationError } from '../../common/er
 import type { Logger } from '../../common/logger.js';
 import type { WebRtcLocalParams } from '../webrtc/types.js';
 import type {
-  AllocateRequest, AllocateResult, ApplyRequest, CallEvent, CallStats, UpdateRequest, WorkerConfig, WorkerMessage,
+  AllocateRequest, AllocateResult, ApplyRequest, CallEvent, CallStats, SendDtmfRequest, UpdateRequest, WorkerConfig, WorkerMessage,
   WorkerRequestBody, WorkerStats,
 } from './protocol.js';
 import { spawnMediaWorker, type MediaWorkerHandle, type MediaWorkerKind } from './worker-handle.js';
@@ -236,6 +236,15 @@ export class MediaEngine {
   /** Re-offer handling: hold/resume, codec change, ICE restart. */
   async update(callId: string, req: UpdateRequest): Promise<WebRtcLocalParams> {
     return this.request(this.slotOf(callId), { type: 'update', callId, req });
+  }
+
+  /**
+   * Generates one DTMF digit as RFC 4733 packets toward a leg (start, updates every 50 ms, three
+   * end packets on that leg's outgoing stream). Resolves once the worker has started it; rejects
+   * (`ERR_MEDIA_NO_TELEPHONE_EVENT`) when that leg negotiated no telephone-event.
+   */
+  async sendDtmf(callId: string, req: SendDtmfRequest): Promise<void> {
+    await this.request(this.slotOf(callId), { type: 'send-dtmf', callId, req });
   }
 
   async stats(callId: string): Promise<CallStats> {

@@ -90,6 +90,20 @@ export interface BridgeParams {
   webrtcSsrc?: number;
   /** SSRC of the stream sent toward the RTP leg (when the SIP-side SDP announces one). Default random. */
   rtpSsrc?: number;
+  /**
+   * RFC 4733 events from the WebRTC leg: 'forward' them to the RTP leg as
+   * telephone-event packets, 'event' (not forwarded; one `dtmf` CallEvent per
+   * digit, for a phone that wants SIP INFO), or 'both'. Default 'forward'.
+   */
+  webrtcDtmf?: 'forward' | 'event' | 'both';
+}
+
+/** One DTMF digit to generate as RFC 4733 packets toward a leg (e.g. from a SIP INFO). */
+export interface SendDtmfRequest {
+  toward: 'webrtc' | 'rtp';
+  /** `0-9`, `*`, `#`, `A-D`. */
+  digit: string;
+  durationMs: number;
 }
 
 export interface ApplyRequest {
@@ -144,6 +158,7 @@ export type WorkerRequest =
   | { type: 'update'; id: number; callId: string; req: UpdateRequest }
   | { type: 'close'; id: number; callId: string }
   | { type: 'stats'; id: number; callId: string }
+  | { type: 'send-dtmf'; id: number; callId: string; req: SendDtmfRequest }
   | { type: 'worker-stats'; id: number }
   | { type: 'shutdown'; id: number };
 
@@ -165,6 +180,8 @@ export type CallEvent =
   | { kind: 'dtls-state'; state: string; error?: string }
   | { kind: 'inactivity'; leg: 'webrtc' | 'rtp'; idleMs: number }
   | { kind: 'error'; code: string; message: string }
+  /** One RFC 4733 digit received (reported at its end, duration in ms); only with BridgeParams.webrtcDtmf 'event'/'both'. */
+  | { kind: 'dtmf'; from: 'webrtc'; digit: string; durationMs: number }
   | { kind: 'closed'; reason: 'worker-crash' | 'engine-closed' };
 
 export type WorkerEvent =

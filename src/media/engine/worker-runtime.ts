@@ -80,6 +80,8 @@ export class WorkerRuntime {
       }
       case 'stats':
         return this.call(msg.callId).stats(this.cfg.index);
+      case 'send-dtmf':
+        return this.call(msg.callId).sendDtmf(msg.req);
       case 'worker-stats': {
         const cpu = process.cpuUsage();
         const mem = process.memoryUsage();

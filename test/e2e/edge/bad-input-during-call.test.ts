@@ -332,7 +332,7 @@ describe('e2e edge: bad SIP / WebSocket / SDP input during an established call (
     expect(phone.infos).to.have.length(0);
   });
 
-  it('SIP INFO DTMF is relayed between the legs when the phone profile says dtmf: info (dtmf-relay and application/dtmf; 415 / 400 for other bodies)', async () => {
+  it('SIP INFO DTMF with a dtmf: info phone: browser INFO relayed to the phone, phone INFO sent to the browser as RFC 4733 (dtmf-relay and application/dtmf; 415 / 400 for other bodies)', async () => {
     g = await startGw(phone, { phoneProfile: 'infophone' });
     const ua = await WsUa.open(g.wsUrl, 'alice');
     uas.push(ua);
@@ -355,24 +355,27 @@ describe('e2e edge: bad SIP / WebSocket / SDP input during an established call (
       { type: 'application/dtmf-relay', body: 'Signal=#\r\nDuration=100\r\n' },
     ]);
 
-    // phone → browser
+    // phone → browser: a dtmf: info phone's INFO becomes RFC 4733 packets toward the browser (engine
+    // sendDtmf; 200 once the engine took it); it is no longer relayed as INFO.
+    const [mediaId] = g.gw.calls!.mediaIds();
     const c1 = phone.sendInfo('application/dtmf-relay', 'Signal=9\r\nDuration=250\r\n');
-    const in1 = await ua.next((m) => m.first.startsWith('INFO '), 'INFO at the browser');
-    expect(hdr(in1, 'content-type')).to.equal('application/dtmf-relay');
-    expect(in1.body).to.equal('Signal=9\r\nDuration=250\r\n');
     const c2 = phone.sendInfo('application/dtmf', '*');
-    const in2 = await ua.next((m) => m.first.startsWith('INFO '), 'second INFO at the browser');
-    expect(in2.body).to.equal('Signal=*\r\nDuration=250\r\n');
     const c3 = phone.sendInfo('text/plain', 'hello');
     for (let i = 0; i < 40 && phone.infoResponses.size < 3; i++) await sleep(50);
     expect([phone.infoResponses.get(c1), phone.infoResponses.get(c2), phone.infoResponses.get(c3)]).to.deep.equal([200, 200, 415]);
+    await sleep(800);
+    // Two 250 ms digits: start + 3 updates (every 50 ms) + 3 end packets each.
+    expect((await g.gw.media!.stats(mediaId!)).bridge?.rtpToWebrtc.dtmfGenerated).to.equal(14);
+    let infoAtBrowser: unknown = null;
+    await ua.next((m) => m.first.startsWith('INFO '), 'INFO at the browser', 300).then((m) => { infoAtBrowser = m.first; }, () => undefined);
+    expect(infoAtBrowser, 'no INFO relayed to the browser').to.equal(null);
 
     expect(phone.byes).to.equal(0);
     expect(ua.byes).to.equal(0);
     expect(g.gw.calls!.active).to.equal(1);
   });
 
-  it('SIPp (dtmf: info phone) sends INFO Signal=3/200 → the browser gets it; the browser\'s INFO Signal=5/160 reaches SIPp with that Signal and Duration', async () => {
+  it('SIPp (dtmf: info phone) sends INFO Signal=3/200 → 200, sent to the browser as RFC 4733 (no INFO at the browser); the browser\'s INFO Signal=5/160 reaches SIPp with that Signal and Duration', async () => {
     const sipp = await startSipp({ scenario: path.join(fixturesDir, 'sipp', 'edge', 'uas_info_dtmf.xml'), timeoutMs: 30000 });
     try {
       g = await startGw(phone, { phoneProfile: 'infophone', phoneContact: `sip:phone@${sipp.address}` });
@@ -380,9 +383,17 @@ describe('e2e edge: bad SIP / WebSocket / SDP input during an established call (
       uas.push(ua);
       const res = await ua.invite('phone', 'alice-pw', BROWSER_OFFER);
       expect(res.status, res.first).to.equal(200);
-      const fromSipp = await ua.next((m) => m.first.startsWith('INFO '), 'INFO from SIPp at the browser');
-      expect(hdr(fromSipp, 'content-type')).to.equal('application/dtmf-relay');
-      expect(fromSipp.body).to.equal('Signal=3\r\nDuration=200\r\n');
+      const [mediaId] = g.gw.calls!.mediaIds();
+      let generated = 0;
+      for (let i = 0; i < 60 && generated < 7; i++) {
+        await sleep(50);
+        generated = (await g.gw.media!.stats(mediaId!)).bridge?.rtpToWebrtc.dtmfGenerated ?? 0;
+      }
+      // 200 ms digit: start + 2 updates + 3 end packets.
+      expect(generated, 'RFC 4733 packets generated toward the browser').to.equal(6);
+      let infoAtBrowser: unknown = null;
+      await ua.next((m) => m.first.startsWith('INFO '), 'INFO from SIPp at the browser', 300).then((m) => { infoAtBrowser = m.first; }, () => undefined);
+      expect(infoAtBrowser, 'no INFO relayed to the browser').to.equal(null);
       const r = await ua.inDialog(res, 'INFO', 'application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n');
       expect(r.status, r.first).to.equal(200);
       await sleep(300);

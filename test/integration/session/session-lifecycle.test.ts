@@ -370,4 +370,32 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     await t.factory.create({ ...t.request, res });
     expect(res.sent.map((s) => s.status)).to.deep.equal([503]);
   });
+  it('dtmf: info phone: engine told webrtcDtmf event; a browser RFC 4733 digit (engine dtmf event) becomes INFO dtmf-relay to the phone; rfc4733 phone: forward', async () => {
+    class InfoDialog extends FakeDialog {
+      infos: Array<{ method: string; headers?: Record<string, string>; body?: string }> = [];
+      async request(opts: { method: 'INFO'; headers?: Record<string, string>; body?: string }): Promise<unknown> {
+        this.infos.push(opts);
+        return undefined;
+      }
+    }
+    const t = setup(plan('webrtc', 'sip', { ...BUILTIN_PROFILES.deskphone, dtmf: 'info' }), BROWSER_OFFER);
+    const phoneDialog = new InfoDialog({ sdp: '' }, { sdp: PHONE_ANSWER });
+    t.srf.uac = async () => phoneDialog;
+    await t.factory.create(t.request);
+    expect(t.res.sent.map((s) => s.status)).to.deep.equal([200]);
+    expect(t.media.applyReqs[0]?.bridge?.webrtcDtmf).to.equal('event');
+    const id = t.factory.mediaIds()[0]!;
+    t.factory.onMediaEvent(id, { kind: 'dtmf', from: 'webrtc', digit: '5', durationMs: 160 });
+    t.factory.onMediaEvent(id, { kind: 'dtmf', from: 'webrtc', digit: '#', durationMs: 100 });
+    await flush();
+    expect(phoneDialog.infos).to.deep.equal([
+      { method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: 'Signal=5\r\nDuration=160\r\n' },
+      { method: 'INFO', headers: { 'Content-Type': 'application/dtmf-relay' }, body: 'Signal=#\r\nDuration=100\r\n' },
+    ]);
+    expect(t.factory.active).to.equal(1);
+
+    const t2 = setup(plan('webrtc', 'sip'), BROWSER_OFFER);
+    await t2.factory.create(t2.request);
+    expect(t2.media.applyReqs[0]?.bridge?.webrtcDtmf).to.equal('forward');
+  });
 });
