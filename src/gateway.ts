@@ -121,7 +121,11 @@ export class Gateway {
       logger: this.logger.child({ part: 'media' }),
       onEvent: (callId, event) => this.sessions?.onMediaEvent(callId, event),
     });
-    this.logger.info({ workers: this.engine.workerCount, opus: opusBackends(), ports: `${m.portMin}-${m.portMax}`, address: sdpAddress }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s)`);
+    // What the media workers actually loaded (thread workers cannot use the native Opus addon).
+    const workerOpus = [...new Set((await this.engine.workerStats()).map((w) => w.opusEncoder))].join(',');
+    this.logger.info({
+      workers: this.engine.workerCount, opus: { encoder: workerOpus, decoder: opusBackends().decoder }, ports: `${m.portMin}-${m.portMax}`, address: sdpAddress,
+    }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s), Opus encoder ${workerOpus}`);
     // Embedded mode: the SIP transport layer tells when a connection closes (bindings go, calls on
     // it end) and what a WebSocket upgrade carried (browser tokens). Remote mode has no such hook:
     // calls of a dropped browser end on RTP inactivity or calls.maxDurationSeconds.
