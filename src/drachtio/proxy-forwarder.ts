@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type {
   CoreClientTransaction, CoreServerTransaction, Destination, InboundInfo, ListeningPoint, SipCore,
 } from './sip-core.js';
-import { SipText, canonicalHeaderName, hostPortOf, uriOf, uriParam } from './sip-text.js';
+import { SipText, canonicalHeaderName, hostPortOf, splitList, uriOf, uriParam } from './sip-text.js';
 
 /** Options of one proxy operation (srf `req.proxy` / `srf.proxyRequest`). */
 export interface ProxyOperation {
@@ -33,27 +33,9 @@ export function stripTopVia(res: SipText): SipText {
   const out = res.clone();
   const idx = out.headers.findIndex((h) => canonicalHeaderName(h.name) === 'via');
   if (idx === -1) return out;
-  const values = splitComma(out.headers[idx].value);
+  const values = splitList(out.headers[idx].value);
   if (values.length <= 1) out.headers.splice(idx, 1);
   else out.headers[idx] = { name: out.headers[idx].name, value: values.slice(1).join(', ') };
-  return out;
-}
-
-function splitComma(v: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let cur = '';
-  for (const ch of v) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && ch === '<') depth++;
-    else if (!quoted && ch === '>') depth--;
-    if (ch === ',' && !quoted && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
   return out;
 }
 

@@ -8,7 +8,7 @@ import type {
   SentInfo, SipCore, SipTransportName,
 } from './sip-core.js';
 import {
-  SipText, canonicalHeaderName, prettyHeaderName, hostPortOf, replaceHostPort, tagOf, uriOf, uriParam, withTag,
+  SipText, canonicalHeaderName, prettyHeaderName, hostPortOf, replaceHostPort, splitList, tagOf, uriOf, uriParam, withTag,
 } from './sip-text.js';
 import {
   CRLF, buildApiResponse, buildCdr, formatMeta, buildSentRequestResponse, buildSentResponseResponse, buildSipNotification, formatTime,
@@ -874,23 +874,4 @@ export class SipController {
     }
     client.send(buildSentRequestResponse(msgId, this.metaFromSent(r.text, r.sent), newId(), r.text));
   }
-}
-
-/** Splits a header value on commas outside quotes and angle brackets. */
-function splitList(value: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let cur = '';
-  for (const ch of value) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && ch === '<') depth++;
-    else if (!quoted && ch === '>') depth--;
-    if (ch === ',' && !quoted && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
 }

@@ -249,3 +249,22 @@ export function uriParam(uri: string, name: string): string | undefined {
 export function replaceHostPort(nameAddr: string, host: string, port: number): string {
   return nameAddr.replace(/(sips?:(?:[^@;?>]*@)?)(\[[^\]]+\]|[^:;?>]+)(:\d+)?/i, `$1${host}:${port}`);
 }
+
+/** Splits a header value on commas outside quotes and angle brackets. */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let cur = '';
+  for (const ch of value) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '<') depth++;
+    else if (!quoted && ch === '>') depth--;
+    if (ch === ',' && !quoted && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}

@@ -4,10 +4,10 @@ import { systemClock, type MediaClock, type MediaTimer } from '../clock.js';
 import { newLegCounters, type LegCounters, type MediaLeg, type PayloadFormat } from '../leg.js';
 import { classifyPacket, PacketKind } from '../net/demux.js';
 import { UdpEndpoint } from '../net/udp-endpoint.js';
-import { buildBye, buildReceiverReport, buildSdesCname, buildSenderReport } from '../rtp/rtcp-build.js';
+import { buildBye, buildCompoundReport } from '../rtp/rtcp-build.js';
 import { parseRtcp } from '../rtp/rtcp-parse.js';
 import { isGoodbye, isReceiverReport, isSenderReport, type ReportBlock } from '../rtp/rtcp-types.js';
-import { msToCompactNtp, msToNtp, ntpMiddle32 } from '../rtp/ntp.js';
+import { msToCompactNtp, ntpMiddle32 } from '../rtp/ntp.js';
 import { RtpReceiveStats } from '../rtp/rtp-receive-stats.js';
 import { RtpView } from '../rtp/rtp-view.js';
 import { TandemSrtpSession } from '../srtp/tandem-srtp-session.js';
@@ -447,20 +447,12 @@ export class RtpLeg implements MediaLeg {
   /** Builds SR (if we sent since the last report) or RR + SDES CNAME (RFC 3550 §6.1, §6.4). Exposed for tests. */
   buildReport(): Buffer {
     const now = this.clock.now();
-    const blocks: ReportBlock[] = [];
-    const rb = this.stats?.reportBlock(now);
-    if (rb) blocks.push(rb);
-    const ssrc = this.txSsrc !== 0 ? this.txSsrc : this.localRtcpSsrc;
-    let head: Buffer;
-    if (this.sentSinceReport) {
-      const ntp = msToNtp(now);
-      const rtpTs = (this.txTs + Math.round(((now - this.txTsAtMs) * this.txClockRate) / 1000)) >>> 0;
-      head = buildSenderReport(ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: rtpTs, packetCount: this.txPackets, octetCount: this.txOctets }, blocks);
-    } else {
-      head = buildReceiverReport(ssrc, blocks);
-    }
+    const report = buildCompoundReport(now, {
+      ssrc: this.txSsrc !== 0 ? this.txSsrc : this.localRtcpSsrc, sentSinceReport: this.sentSinceReport,
+      rtpTs: this.txTs, rtpTsAtMs: this.txTsAtMs, clockRate: this.txClockRate, packetCount: this.txPackets, octetCount: this.txOctets,
+    }, this.stats?.reportBlock(now), this.cname);
     this.sentSinceReport = false;
-    return Buffer.concat([head, buildSdesCname(ssrc, this.cname)]);
+    return report;
   }
 
   private sendReport(): void {

@@ -1,3 +1,4 @@
+import { msToNtp } from './ntp.js';
 import {
   RTCP_BYE, RTCP_RR, RTCP_SDES, RTCP_SR, SDES_CNAME, type ReportBlock, type SenderInfo,
 } from './rtcp-types.js';
@@ -82,4 +83,36 @@ export function buildBye(ssrcs: readonly number[], reason?: string): Buffer {
     r.copy(out, 5 + n * 4);
   }
   return out;
+}
+
+/** What a leg knows about the stream it sends, for a sender report. */
+export interface SendState {
+  /** SSRC of the reports (the sent stream's, or the leg's own RTCP SSRC before sending). */
+  ssrc: number;
+  /** Whether RTP was sent since the last report: SR when true, RR otherwise. */
+  sentSinceReport: boolean;
+  /** Last RTP timestamp sent, the wall time it was sent at (ms), and the clock rate. */
+  rtpTs: number;
+  rtpTsAtMs: number;
+  clockRate: number;
+  packetCount: number;
+  octetCount: number;
+}
+
+/**
+ * One compound RTCP report (RFC 3550 §6.1, §6.4): SR when we sent since the last
+ * report (RTP timestamp extrapolated to `nowMs`), RR otherwise, with the given
+ * report block, followed by SDES CNAME.
+ */
+export function buildCompoundReport(nowMs: number, send: SendState, block: ReportBlock | null | undefined, cname: string): Buffer {
+  const blocks = block ? [block] : [];
+  let head: Buffer;
+  if (send.sentSinceReport) {
+    const ntp = msToNtp(nowMs);
+    const rtpTimestamp = (send.rtpTs + Math.round(((nowMs - send.rtpTsAtMs) * send.clockRate) / 1000)) >>> 0;
+    head = buildSenderReport(send.ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp, packetCount: send.packetCount, octetCount: send.octetCount }, blocks);
+  } else {
+    head = buildReceiverReport(send.ssrc, blocks);
+  }
+  return Buffer.concat([head, buildSdesCname(send.ssrc, cname)]);
 }

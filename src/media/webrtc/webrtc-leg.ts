@@ -5,7 +5,7 @@ import { PacketKind, classifyPacket, type PortPool, UdpEndpoint } from '../net/i
 import { randomBytes } from 'node:crypto';
 import { systemClock, type MediaClock, type MediaTimer } from '../clock.js';
 import {
-  RtpReceiveStats, buildReceiverReport, buildSdesCname, buildSenderReport, isSenderReport, msToNtp, ntpMiddle32, parseRtcp,
+  RtpReceiveStats, buildCompoundReport, isSenderReport, ntpMiddle32, parseRtcp,
 } from '../rtp/index.js';
 import type { DtlsCertificate } from './certificate.js';
 import { DtlsSession } from './dtls-session.js';
@@ -323,19 +323,12 @@ export class WebRtcLeg implements MediaLeg {
   /** SR (if we sent since the last report) or RR, plus SDES CNAME (RFC 3550 §6.1, §6.4). */
   buildReport(): Buffer {
     const now = this.clock.now();
-    const rb = this.rxStats?.reportBlock(now);
-    const blocks = rb ? [rb] : [];
-    const ssrc = this.txSsrc !== 0 ? this.txSsrc : this.localRtcpSsrc;
-    let head: Buffer;
-    if (this.sentSinceReport) {
-      const ntp = msToNtp(now);
-      const rtpTs = (this.txTs + Math.round(((now - this.txTsAtMs) * this.txClockRate) / 1000)) >>> 0;
-      head = buildSenderReport(ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: rtpTs, packetCount: this.txPackets, octetCount: this.txOctets }, blocks);
-    } else {
-      head = buildReceiverReport(ssrc, blocks);
-    }
+    const report = buildCompoundReport(now, {
+      ssrc: this.txSsrc !== 0 ? this.txSsrc : this.localRtcpSsrc, sentSinceReport: this.sentSinceReport,
+      rtpTs: this.txTs, rtpTsAtMs: this.txTsAtMs, clockRate: this.txClockRate, packetCount: this.txPackets, octetCount: this.txOctets,
+    }, this.rxStats?.reportBlock(now), this.cname);
     this.sentSinceReport = false;
-    return Buffer.concat([head, buildSdesCname(ssrc, this.cname)]);
+    return report;
   }
 
   stats(): WebRtcLegStats {
