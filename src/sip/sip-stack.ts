@@ -352,7 +352,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     const req = st.request;
     if (res.status > 100) {
       try {
-        if (res.to().tag === undefined && req.to().tag === undefined) {
+        if (res.toTag() === undefined && req.toTag() === undefined) {
           let tag = this.toTags.get(st);
           if (!tag) {
             tag = randomToken(10);
@@ -371,12 +371,12 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     if (req.method !== 'INVITE') return;
     let toTag: string | undefined;
     try {
-      toTag = res.to().tag;
+      toTag = res.toTag();
     } catch {
       toTag = undefined;
     }
     const dkey = toTag ? Dialog.keyOf({ callId: req.callId, localTag: toTag, remoteTag: safeTag(req) }) : undefined;
-    if (res.status > 100 && res.status < 300 && dkey && req.to().tag === undefined) {
+    if (res.status > 100 && res.status < 300 && dkey && req.toTag() === undefined) {
       let dialog = this.dialogs.get(dkey);
       if (!dialog) {
         dialog = Dialog.asUas(req, res);
@@ -460,7 +460,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     ct.on('response', (res) => {
       let toTag: string | undefined;
       try {
-        toTag = res.to().tag;
+        toTag = res.toTag();
       } catch {
         return;
       }
@@ -607,7 +607,7 @@ function contactFor(lp: ListeningPoint): string {
 
 function safeTag(req: SipRequest): string {
   try {
-    return req.from().tag ?? '';
+    return req.fromTag() ?? '';
   } catch {
     return '';
   }
@@ -615,7 +615,7 @@ function safeTag(req: SipRequest): string {
 
 function safeToTag(req: SipRequest): string | undefined {
   try {
-    return req.to().tag;
+    return req.toTag();
   } catch {
     return undefined;
   }

@@ -44,7 +44,7 @@ export function findHeaderEnd(buf: Buffer, from: number): [number, number] | und
  * headers are done by {@link validateMessage}.
  */
 export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipRequest | SipResponse {
-  const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...options.limits };
+  const limits = fullLimits(options.limits);
   if (buf.length > limits.maxMessageSize) {
     const err = new SipParseError('ERR_SIP_TOO_LARGE', 'message too large', {
       status: 413, reason: 'Request Entity Too Large', data: { size: buf.length, limit: limits.maxMessageSize },
@@ -85,7 +85,8 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipReques
   let deferred: SipParseError | undefined = unterminated;
   const headers: SipHeader[] = [];
   for (const line of raw) {
-    if (Buffer.byteLength(line) > limits.maxHeaderSize) {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: count bytes only for lines that might be too long
+    if (line.length * 3 > limits.maxHeaderSize && Buffer.byteLength(line) > limits.maxHeaderSize) {
       throw new SipParseError('ERR_SIP_HEADER_TOO_LARGE', 'header too large', {
         status: 400, reason: 'Header Too Large', data: { limit: limits.maxHeaderSize },
       });
@@ -151,6 +152,13 @@ export function parseMessage(buf: Buffer, options: ParseOptions = {}): SipReques
   return msg;
 }
 
+/** The limits to apply: the defaults completed by `l` (no copy when `l` is already complete). */
+function fullLimits(l: Partial<ParseLimits> | undefined): ParseLimits {
+  if (l === undefined) return DEFAULT_PARSE_LIMITS;
+  if (l.maxMessageSize !== undefined && l.maxHeaders !== undefined && l.maxHeaderSize !== undefined) return l as ParseLimits;
+  return { ...DEFAULT_PARSE_LIMITS, ...l };
+}
+
 function findContentLength(headers: SipHeader[]): string | undefined {
   for (const h of headers) if (canonicalHeaderKey(h.name) === 'content-length') return h.value;
   return undefined;
@@ -173,19 +181,28 @@ export function validateMessage(msg: SipMessage): void {
   }
 }
 
-function count(msg: SipMessage, name: string): number {
-  const key = canonicalHeaderKey(name);
-  let n = 0;
-  for (const h of msg.headers) if (canonicalHeaderKey(h.name) === key) n++;
-  return n;
-}
-
 function validateInner(msg: SipMessage): void {
-  for (const name of ['from', 'to', 'call-id', 'cseq']) {
-    const n = count(msg, name);
+  // one pass over the headers for the counts (was one pass per header name)
+  let from = 0;
+  let to = 0;
+  let callId = 0;
+  let cseqs = 0;
+  let maxForwards = 0;
+  for (const h of msg.headers) {
+    switch (canonicalHeaderKey(h.name)) {
+      case 'from': from++; break;
+      case 'to': to++; break;
+      case 'call-id': callId++; break;
+      case 'cseq': cseqs++; break;
+      case 'max-forwards': maxForwards++; break;
+      default: break;
+    }
+  }
+  const counts: Array<[string, number]> = [['from', from], ['to', to], ['call-id', callId], ['cseq', cseqs]];
+  for (const [name, n] of counts) {
     if (n !== 1) throw new SipParseError('ERR_SIP_PARSE', n === 0 ? `missing ${name}` : `more than one ${name}`);
   }
-  if (count(msg, 'max-forwards') > 1) throw new SipParseError('ERR_SIP_PARSE', 'more than one Max-Forwards');
+  if (maxForwards > 1) throw new SipParseError('ERR_SIP_PARSE', 'more than one Max-Forwards');
   const vias = msg.vias();
   if (vias.length === 0) throw new SipParseError('ERR_SIP_PARSE', 'missing Via');
   msg.from();

@@ -37,6 +37,27 @@ export abstract class SipMessage {
   body: Buffer = EMPTY;
   /** Set by the transport layer on inbound messages. */
   inbound: InboundInfo | undefined;
+  /**
+   * Set `captureWire = true` before sending to have the transport layer keep the bytes it
+   * serialises in {@link wire} (not copied by `clone`). Lets a caller that reports what was
+   * sent (the drachtio layer's `Msg sent:` echo) skip a second {@link serialize}. Off by
+   * default: messages live as long as their transactions (up to 64*T1), and keeping every
+   * sent message's bytes (and the 8 KiB pool slabs they sit in) would grow the heap. The
+   * bytes go stale if the message is changed afterwards: read them right after the send,
+   * then clear both fields.
+   */
+  captureWire = false;
+  /** The bytes of the last send while {@link captureWire} was set. */
+  wire: Buffer | undefined;
+  /**
+   * Parse memos keyed by the exact header text they were parsed from, so the transport,
+   * transaction and UA layers that each look at the top Via and the From/To tags of the
+   * same message parse them once (a changed header no longer matches its key and is parsed
+   * again). Callers still get fresh objects: a memoised Via is handed out as a clone.
+   */
+  #viaMemo: { raw: string; via: Via } | undefined;
+  #fromMemo: { raw: string; tag: string | undefined } | undefined;
+  #toMemo: { raw: string; tag: string | undefined } | undefined;
 
   /** The start line without CRLF. */
   abstract startLine(): string;
@@ -104,14 +125,31 @@ export abstract class SipMessage {
 
   /** All Via values, top first (RFC 3261 §20.42). */
   vias(): Via[] {
-    return this.getAll('via').map((v) => Via.parse(v));
+    const raw = this.getAll('via');
+    const out = raw.map((v) => Via.parse(v));
+    if (out.length > 0) this.#viaMemo = { raw: raw[0], via: out[0].clone() };
+    return out;
   }
 
   /** The top Via; parse error when missing. */
   topVia(): Via {
-    const v = this.getAll('via')[0];
+    const v = this.firstVia();
     if (v === undefined) fail('missing Via');
-    return Via.parse(v);
+    const m = this.#viaMemo;
+    if (m !== undefined && m.raw === v) return m.via.clone();
+    const via = Via.parse(v);
+    this.#viaMemo = { raw: v, via: via.clone() };
+    return via;
+  }
+
+  /** `getAll('via')[0]` without splitting every Via line. */
+  private firstVia(): string | undefined {
+    for (const h of this.headers) {
+      if (canonicalHeaderKey(h.name) !== 'via') continue;
+      const v = h.value;
+      return v.indexOf(',') < 0 ? v.trim() : splitList(v)[0];
+    }
+    return undefined;
   }
 
   /** Replaces the top Via value (splitting a comma-joined first line if needed). */
@@ -124,6 +162,8 @@ export abstract class SipMessage {
     const parts = splitList(this.headers[idx].value);
     parts[0] = via.toString();
     this.headers[idx] = { name: this.headers[idx].name, value: parts.join(', ') };
+    const raw = this.firstVia();
+    if (raw !== undefined) this.#viaMemo = { raw, via: via.clone() };
   }
 
   /** Removes the top Via value (a proxy or UAC receiving a response, RFC 3261 §18.1.2). */
@@ -137,12 +177,32 @@ export abstract class SipMessage {
 
   /** From (RFC 3261 §20.20). */
   from(): NameAddr {
-    return NameAddr.parse(this.required('from'));
+    const raw = this.required('from');
+    const na = NameAddr.parse(raw);
+    this.#fromMemo = { raw, tag: na.tag };
+    return na;
   }
 
   /** To (RFC 3261 §20.39). */
   to(): NameAddr {
-    return NameAddr.parse(this.required('to'));
+    const raw = this.required('to');
+    const na = NameAddr.parse(raw);
+    this.#toMemo = { raw, tag: na.tag };
+    return na;
+  }
+
+  /** `from().tag`, parsed once per From value (same errors as {@link from}). */
+  fromTag(): string | undefined {
+    const raw = this.required('from');
+    const m = this.#fromMemo;
+    return m !== undefined && m.raw === raw ? m.tag : this.from().tag;
+  }
+
+  /** `to().tag`, parsed once per To value (same errors as {@link to}). */
+  toTag(): string | undefined {
+    const raw = this.required('to');
+    const m = this.#toMemo;
+    return m !== undefined && m.raw === raw ? m.tag : this.to().tag;
   }
 
   /** Call-ID (RFC 3261 §20.8). */

@@ -19,8 +19,8 @@ export function serverKey(req: SipRequest, asMethod?: string): string {
   const method = asMethod ?? (req.method === 'ACK' ? 'INVITE' : req.method);
   const branch = via.branch;
   if (hasCookie(branch)) return `${branch}|${via.sentBy}|${method}`;
-  const to = method === 'INVITE' ? '' : req.to().tag ?? '';
-  return `2543|${req.uri}|${req.from().tag ?? ''}|${req.callId}|${req.cseq().seq}|${method}|${via.toString()}|${to}`;
+  const to = method === 'INVITE' ? '' : req.toTag() ?? '';
+  return `2543|${req.uri}|${req.fromTag() ?? ''}|${req.callId}|${req.cseq().seq}|${method}|${via.toString()}|${to}`;
 }
 
 /** Client transaction key of a request we send: top Via branch + CSeq method (§17.1.3). */

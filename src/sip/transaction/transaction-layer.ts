@@ -120,7 +120,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       existing.receiveRetransmission();
       return;
     }
-    if (this.detectMerged && req.method !== 'CANCEL' && req.to().tag === undefined) {
+    if (this.detectMerged && req.method !== 'CANCEL' && req.toTag() === undefined) {
       const mk = mergeKey(req);
       const other = this.merged.get(mk);
       if (other && other.state !== 'terminated') {
@@ -147,7 +147,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   private createServer(req: SipRequest, key: string, target: SendTarget): ServerTransaction {
-    const mk = this.detectMerged && req.method !== 'CANCEL' && req.to().tag === undefined ? mergeKey(req) : undefined;
+    const mk = this.detectMerged && req.method !== 'CANCEL' && req.toTag() === undefined ? mergeKey(req) : undefined;
     const st = new ServerTransaction({
       request: req, target, id: key, clock: this.clock, timers: this.timers, send: this.sendFn, prepare: this.prepareResponse,
       onTerminated: (t) => {
@@ -180,19 +180,19 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private ackMatchesToTag(ack: SipRequest, st: ServerTransaction): boolean {
     const branch = ack.topVia().branch;
     if (branch?.startsWith('z9hG4bK')) return true;
-    return ack.to().tag === tagOf(st.lastResponse);
+    return ack.toTag() === tagOf(st.lastResponse);
   }
 }
 
 function mergeKey(req: SipRequest): string {
   const cseq = req.cseq();
-  return `${req.from().tag ?? ''}|${req.callId}|${cseq.seq}|${cseq.method}`;
+  return `${req.fromTag() ?? ''}|${req.callId}|${cseq.seq}|${cseq.method}`;
 }
 
 function tagOf(res: SipResponse | undefined): string | undefined {
   if (!res) return undefined;
   try {
-    return res.to().tag;
+    return res.toTag();
   } catch {
     return undefined;
   }

@@ -122,13 +122,17 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> implement
 
   /** Sends a message (MessageSender signature for the transaction layer). */
   send = (msg: SipMessage, target: SendTarget, cb: (err: Error | undefined, sent?: SentInfo) => void): void => {
-    this.sendBytes(msg.serialize(), target, cb);
+    const bytes = msg.serialize();
+    if (msg.captureWire) msg.wire = bytes;
+    this.sendBytes(bytes, target, cb);
   };
 
   /** Sends a message and reports how it went out. */
   sendWithInfo(msg: SipMessage, target: SendTarget): Promise<SentInfo> {
     return new Promise((resolve, reject) => {
-      this.sendBytes(msg.serialize(), target, (err, sent) => (err || !sent ? reject(err ?? new SipTransportError('ERR_SIP_SEND', 'send failed')) : resolve(sent)));
+      const bytes = msg.serialize();
+      if (msg.captureWire) msg.wire = bytes;
+      this.sendBytes(bytes, target, (err, sent) => (err || !sent ? reject(err ?? new SipTransportError('ERR_SIP_SEND', 'send failed')) : resolve(sent)));
     });
   }
 
