@@ -34,6 +34,31 @@ export interface AppDialog {
   inviteSt?: CoreServerTransaction;
   /** BYE sent or received: no more requests from the app. */
   terminating?: boolean;
+  /** Our last SDP in this dialog (offer or answer) and its Content-Type: the body of a session refresh. */
+  localSdp?: string;
+  localContentType?: string;
+  /** RFC 4028 session timer, while one runs (see `SessionTimers`). */
+  sessionTimer?: DialogSessionTimer;
+}
+
+/** The running RFC 4028 session timer of a confirmed INVITE dialog. */
+export interface DialogSessionTimer {
+  /** Session interval, seconds. */
+  intervalSeconds: number;
+  /** We send the refreshes; otherwise we expect them and end the dialog when none comes. */
+  weRefresh: boolean;
+  /** Min-SE put in our refreshes, seconds. */
+  minSE: number;
+  /** Clock handle of the pending refresh/expiry (undefined while a refresh is in flight). */
+  handle: unknown;
+  /** Our refreshes answered 491 (glare) since the timer was armed. */
+  glareRetries: number;
+}
+
+/** Options of a {@link DialogStore}. */
+export interface DialogStoreOptions {
+  /** Called for each dialog leaving the store (removed, replaced, or cleared): stop its timers there. */
+  onRemove?: (d: AppDialog) => void;
 }
 
 /**
@@ -49,6 +74,11 @@ export class DialogStore {
   /** Dialogs per Call-ID, in insertion order. */
   private readonly byCallId = new Map<string, AppDialog[]>();
   private readonly bySt = new Map<CoreServerTransaction, AppDialog>();
+  private readonly onRemove: ((d: AppDialog) => void) | undefined;
+
+  constructor(options: DialogStoreOptions = {}) {
+    this.onRemove = options.onRemove;
+  }
 
   static key(callId: string, localTag: string, remoteTag: string): string {
     return `${callId}\n${localTag}\n${remoteTag}`;
@@ -84,7 +114,10 @@ export class DialogStore {
     if (oldKey !== undefined && this.byKey.get(oldKey) === d) this.byKey.delete(oldKey);
     const key = DialogStore.key(d.callId, d.localTag, d.remoteTag);
     const prev = this.byId.get(d.id);
-    if (prev !== undefined && prev !== d) this.unindex(prev);
+    if (prev !== undefined && prev !== d) {
+      this.unindex(prev);
+      this.onRemove?.(prev);
+    }
     this.byId.set(d.id, d);
     this.byKey.set(key, d);
     this.keyOf.set(d, key);
@@ -101,6 +134,7 @@ export class DialogStore {
     if (this.byId.get(d.id) === d) this.byId.delete(d.id);
     this.byKey.delete(DialogStore.key(d.callId, d.localTag, d.remoteTag));
     this.unindex(d);
+    this.onRemove?.(d);
   }
 
   all(): AppDialog[] {
@@ -108,6 +142,7 @@ export class DialogStore {
   }
 
   clear(): void {
+    if (this.onRemove) for (const d of this.byId.values()) this.onRemove(d);
     this.byId.clear();
     this.byKey.clear();
     this.keyOf.clear();

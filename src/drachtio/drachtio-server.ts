@@ -9,6 +9,7 @@ import { ClientConnection } from './client-connection.js';
 import { DrachtioFramingError } from './framing.js';
 import { realClock, type DrachtioClock, type SipCore } from './sip-core.js';
 import { SipController } from './sip-controller.js';
+import type { SessionTimerOptions } from './session-timers.js';
 import { buildControlResponse, parseClientMessage } from './wire-format.js';
 
 /**
@@ -37,6 +38,11 @@ export interface DrachtioServerOptions {
   authTimeoutMs?: number;
   /** SIP timer T1 (ms) for reliable provisional retransmission. Default 500. */
   t1Ms?: number;
+  /**
+   * RFC 4028 session timers of the dialogs apps hold: our Min-SE (default 90 s), the refresher
+   * chosen for offers that name none (default `uac`), and a clock for the timers (default `clock`).
+   */
+  sessionTimers?: SessionTimerOptions;
 }
 
 /**
@@ -71,6 +77,7 @@ export class DrachtioServer extends EventEmitter {
       logger: this.log,
       clock: this.clock,
       t1Ms: options.t1Ms,
+      ...(options.sessionTimers ? { sessionTimers: options.sessionTimers } : {}),
     });
   }
 

@@ -8,3 +8,8 @@ export type {
 } from './sip-core.js';
 export { realClock } from './sip-core.js';
 export { SipStackCore } from './sip-stack-core.js';
+export { SessionTimers, type SessionTimerOptions } from './session-timers.js';
+export {
+  parseSessionExpires, parseMinSE, formatSessionExpires, negotiateAsUas, refreshDelayMs, expiryDelayMs, RFC4028_MIN_SE,
+  type SessionExpiresValue, type Refresher, type UasDecision, type UasOffer, type UasSessionTimerPolicy,
+} from './session-expires.js';

@@ -1,8 +1,10 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { Logger } from '../common/logger.js';
 import type { ClientConnection } from './client-connection.js';
 import { DialogStore, type AppDialog } from './dialog-store.js';
 import { ProxyForwarder, destinationFor, routeIsUs, stripTopVia } from './proxy-forwarder.js';
+import { formatSessionExpires, hasOptionTag, negotiateAsUas, parseSessionExpires } from './session-expires.js';
+import { SessionTimers, type SessionTimerOptions } from './session-timers.js';
 import type {
   CoreClientTransaction, CoreServerTransaction, Destination, DrachtioClock, InboundInfo, ListeningPoint, SendOptions,
   SentInfo, SipCore, SipTransportName,
@@ -12,7 +14,7 @@ import {
 } from './sip-text.js';
 import {
   CRLF, buildApiResponse, buildCdr, formatMeta, buildSentRequestResponse, buildSentResponseResponse, buildSipNotification, formatTime,
-  newId, type CdrKind, type SipMeta,
+  newId, randomHex, type CdrKind, type SipMeta,
 } from './wire-format.js';
 
 /** What the controller needs from the server that owns the app connections. */
@@ -66,7 +68,14 @@ export interface SipControllerOptions {
   clock: DrachtioClock;
   /** RFC 3261 T1 in ms, for reliable provisional retransmission. Default 500. */
   t1Ms?: number;
+  /** RFC 4028 session timers (Min-SE, default refresher, clock). */
+  sessionTimers?: SessionTimerOptions;
 }
+
+/** Reason of the BYE sent when a session was not refreshed in time (drachtio-server's text). */
+const SESSION_EXPIRED_REASON = 'SIP ;cause=200 ;text="Session timer expired"';
+/** Refresh attempts answered 491 (glare) before the session is given up. */
+const MAX_REFRESH_GLARE_RETRIES = 5;
 
 /**
  * The SIP half of the drachtio server: turns app `sip` messages into SIP (filling in what
@@ -74,7 +83,7 @@ export interface SipControllerOptions {
  * transactions by drachtio transaction id and dialogs by drachtio dialog id.
  */
 export class SipController {
-  readonly dialogs = new DialogStore();
+  readonly dialogs = new DialogStore({ onRemove: (d) => this.onDialogRemoved(d) });
   private readonly incoming = new Map<string, PendingIncoming>();
   private readonly appTxns = new Map<string, AppTransaction>();
   /**
@@ -88,6 +97,11 @@ export class SipController {
   private readonly log: Logger;
   private readonly clock: DrachtioClock;
   private readonly t1: number;
+  private readonly timers: SessionTimers;
+  /** Dialogs with one of our session refresh re-INVITEs in flight. */
+  private readonly refreshing = new Set<AppDialog>();
+  /** Dialogs whose app re-INVITE is being handed to the core (not yet in {@link appTxns}). */
+  private readonly appInvitesSending = new Set<AppDialog>();
 
   constructor(opts: SipControllerOptions) {
     this.t1 = opts.t1Ms ?? 500;
@@ -95,6 +109,10 @@ export class SipController {
     this.clients = opts.clients;
     this.log = opts.logger;
     this.clock = opts.clock;
+    this.timers = new SessionTimers({ ...opts.sessionTimers, clock: opts.sessionTimers?.clock ?? opts.clock }, {
+      refresh: (d) => void this.sendSessionRefresh(d),
+      expire: (d) => this.expireSession(d),
+    });
     this.core.setHandler({
       onRequest: (req, info, st) => this.onNetworkRequest(req, info, st),
       onAckTimeout: (st) => this.onAckTimeout(st),
@@ -113,6 +131,12 @@ export class SipController {
     this.dialogs.clear();
     this.incoming.clear();
     this.appTxns.clear();
+    this.refreshing.clear();
+    this.appInvitesSending.clear();
+  }
+
+  private onDialogRemoved(d: AppDialog): void {
+    this.timers.disarm(d);
   }
 
   /** A client went away: its routes are gone; pending work for it is dropped. */
@@ -159,7 +183,7 @@ export class SipController {
   }
 
   private static newTag(): string {
-    return randomBytes(6).toString('hex');
+    return randomHex(6);
   }
 
   private sendCdr(kind: CdrKind, source: 'network' | 'application', extra: string | undefined, text: string): void {
@@ -276,6 +300,7 @@ export class SipController {
       }
       return;
     }
+    if (method === 'INVITE' && this.refuseSessionInterval(req, st)) return;
     const txnId = newId();
     const dialogCapable = method === 'INVITE' || method === 'SUBSCRIBE';
     const p: PendingIncoming = {
@@ -314,6 +339,7 @@ export class SipController {
     }
     const seq = req.cseq().seq;
     if (seq > d.remoteSeq) d.remoteSeq = seq;
+    if ((method === 'INVITE' || method === 'UPDATE') && this.refuseSessionInterval(req, st, d)) return;
     if ((method === 'INVITE' || method === 'UPDATE') && req.has('contact')) {
       d.remoteTarget = uriOf(req.get('contact') ?? '');
     }
@@ -336,6 +362,31 @@ export class SipController {
     }
   }
 
+  /**
+   * RFC 4028 §9 for an INVITE (or a re-INVITE / UPDATE in `d`) before the app sees it: a
+   * Session-Expires below our Min-SE is answered 422 with our Min-SE (§6), a malformed
+   * Session-Expires / Min-SE 400. Returns true when the request was answered here.
+   */
+  private refuseSessionInterval(req: SipText, st: CoreServerTransaction, d?: AppDialog): boolean {
+    if (!req.has('session-expires')) return false;
+    let decision;
+    try {
+      decision = negotiateAsUas(SessionTimers.offerOf(req, d), this.timers.policy);
+    } catch {
+      const res = SipController.baseResponse(st.request, 400, 'Bad Request', SipController.newTag());
+      res.add('Warning', '399 tandem "malformed Session-Expires or Min-SE"');
+      st.respond(res);
+      return true;
+    }
+    if (decision.kind !== 'reject') return false;
+    const res = SipController.baseResponse(st.request, 422, 'Session Interval Too Small', SipController.newTag());
+    res.add('Min-SE', String(decision.minSE));
+    st.respond(res);
+    this.log.info({ callId: req.get('call-id'), sessionExpires: req.get('session-expires'), minSE: decision.minSE },
+      'drachtio: session interval below Min-SE; answered 422');
+    return true;
+  }
+
   private onAckTimeout(st: CoreServerTransaction): void {
     const d = this.dialogs.findBySt(st);
     if (!d || d.terminating) return;
@@ -343,19 +394,188 @@ export class SipController {
     void this.sendByeForDialog(d, 'SIP ;cause=200 ;text="ACK timeout"');
   }
 
-  /** BYE generated by the server itself; the app learns of it as an `unsolicited` BYE. */
-  private async sendByeForDialog(d: AppDialog, reason: string): Promise<void> {
+  /**
+   * BYE generated by the server itself; the app learns of it as an `unsolicited` BYE (also
+   * when the BYE could not be sent, so the app still ends the call). `cdrReason` adds a
+   * `cdr:stop` with that reason.
+   */
+  private async sendByeForDialog(d: AppDialog, reason: string, cdrReason?: string): Promise<void> {
     d.terminating = true;
     this.dialogs.remove(d);
     const bye = this.buildInDialogRequest(d, 'BYE', undefined);
     bye.add('Reason', reason);
+    let text = bye.toString();
+    const lp = this.listeningPoint(d.transport);
+    let sent: SentInfo = { transport: d.transport, localAddress: lp?.host ?? '', localPort: lp?.port ?? 0, remoteAddress: '', remotePort: 0 };
     try {
       const ct = await this.core.sendRequest(bye, this.sendOptionsFor(d));
-      const text = ct.request.toString();
-      d.client.send(buildSipNotification(this.metaFromSent(text, ct.sent), 'unsolicited', d.id, text));
+      text = ct.request.toString();
+      sent = ct.sent;
     } catch (err) {
       this.log.warn({ err, dialogId: d.id }, 'drachtio: failed to send BYE');
     }
+    d.client.send(buildSipNotification(this.metaFromSent(text, sent), 'unsolicited', d.id, text));
+    if (cdrReason) this.sendCdr('stop', 'application', cdrReason, text);
+  }
+
+  // ------------------------------------------------------- session timers (RFC 4028)
+
+  /** Records our SDP in `d` (the body of a later session refresh), from an INVITE, ACK or response we sent. */
+  private static noteLocalSdp(d: AppDialog, msg: SipText): void {
+    if (msg.body.length === 0) return;
+    const type = msg.get('content-type');
+    if (type ? !/sdp/i.test(type) : !msg.body.startsWith('v=0')) return;
+    d.localSdp = msg.body;
+    d.localContentType = type ?? 'application/sdp';
+  }
+
+  /** True while an INVITE transaction runs in `d` (RFC 3261 §14.1: no second re-INVITE then). */
+  private inviteInProgress(d: AppDialog): boolean {
+    // our refresh in flight, or a 2xx the app has not ACKed yet
+    if (this.refreshing.has(d) || this.appInvitesSending.has(d) || d.ackSeq !== undefined) return true;
+    for (const p of this.incoming.values()) {
+      if (p.inDialog && p.dialogId === d.id && p.request.method.toUpperCase() === 'INVITE' && !p.finalSent) return true;
+    }
+    for (const t of this.appTxns.values()) {
+      if (t.dialogId === d.id && t.method === 'INVITE') return true;
+    }
+    return false;
+  }
+
+  /**
+   * We are the refresher and half the interval passed: a re-INVITE with our last SDP,
+   * `Session-Expires: <interval>;refresher=uac` and our Min-SE, handled here (the app does not
+   * see it), as drachtio-server does. 2xx → ACK and re-arm from its Session-Expires (none: the
+   * peer turned the timer off); 491 → retry in 2.1–4 s (RFC 3261 §14.1); any other failure or
+   * no answer → BYE (`Session timer expired`) and the app is told.
+   */
+  private async sendSessionRefresh(d: AppDialog): Promise<void> {
+    const timer = d.sessionTimer;
+    if (!timer || d.terminating || this.dialogs.get(d.id) !== d) return;
+    if (this.inviteInProgress(d)) {
+      this.timers.retry(d, 2000);
+      return;
+    }
+    const req = this.buildInDialogRequest(d, 'INVITE', undefined);
+    req.add('Contact', d.localContact);
+    req.add('Supported', 'timer');
+    req.add('Session-Expires', formatSessionExpires(timer.intervalSeconds, 'uac'));
+    req.add('Min-SE', String(timer.minSE));
+    if (d.localSdp !== undefined) {
+      req.add('Content-Type', d.localContentType ?? 'application/sdp');
+      req.body = d.localSdp;
+    }
+    const seq = req.cseq().seq;
+    this.refreshing.add(d);
+    let ct: CoreClientTransaction;
+    try {
+      ct = await this.core.sendRequest(req, this.sendOptionsFor(d));
+    } catch (err) {
+      this.refreshing.delete(d);
+      this.log.warn({ err, dialogId: d.id }, 'drachtio: could not send the session refresh; ending the dialog');
+      this.expireSession(d);
+      return;
+    }
+    this.log.debug({ dialogId: d.id, interval: timer.intervalSeconds }, 'drachtio: session refresh re-INVITE sent');
+    ct.onResponse((res, info) => {
+      if (res.status >= 200) void this.onRefreshAnswer(d, seq, res, info);
+    });
+    ct.onFailure((status) => {
+      this.refreshing.delete(d);
+      this.log.warn({ dialogId: d.id, status }, 'drachtio: session refresh failed; ending the dialog');
+      this.expireSession(d);
+    });
+  }
+
+  private async onRefreshAnswer(d: AppDialog, seq: number, res: SipText, info: InboundInfo): Promise<void> {
+    this.refreshing.delete(d);
+    const alive = !d.terminating && this.dialogs.get(d.id) === d;
+    if (res.status >= 300) {
+      if (!alive) return;
+      const timer = d.sessionTimer;
+      if (res.status === 491 && timer && timer.glareRetries < MAX_REFRESH_GLARE_RETRIES) {
+        timer.glareRetries++;
+        this.timers.retry(d, randomInt(2100, 4001));
+        return;
+      }
+      this.log.warn({ dialogId: d.id, status: res.status }, 'drachtio: session refresh refused; ending the dialog');
+      this.expireSession(d);
+      return;
+    }
+    if (res.has('contact')) d.remoteTarget = uriOf(res.get('contact') ?? '');
+    if (d.transport !== 'udp' && info.flowId) d.flowId = info.flowId;
+    const ack = this.buildInDialogRequest(d, 'ACK', undefined, seq);
+    try {
+      await this.core.sendAck(ack, this.sendOptionsFor(d));
+    } catch (err) {
+      this.log.warn({ err, dialogId: d.id }, 'drachtio: could not ACK the session refresh');
+    }
+    if (!alive) return;
+    this.sessionTimerFromAnswer(d, res, false);
+  }
+
+  /**
+   * A 2xx to an INVITE/UPDATE we (or the app) sent in `d`: its Session-Expires sets the timer
+   * (`refresher=uac` or none: we refresh, as drachtio-server reads it). A 2xx without one after
+   * the dialog's first INVITE keeps the current timer, restarted (the session was refreshed);
+   * after our own refresh it stops the timer (RFC 4028 §7.2: the peer turned it off).
+   */
+  private sessionTimerFromAnswer(d: AppDialog, res: SipText, keepWithoutHeader: boolean): void {
+    const se = res.get('session-expires');
+    if (se === undefined) {
+      const t = d.sessionTimer;
+      if (t && keepWithoutHeader) this.timers.arm(d, t.intervalSeconds, t.weRefresh, t.minSE);
+      else if (!keepWithoutHeader) this.timers.disarm(d);
+      return;
+    }
+    try {
+      const v = parseSessionExpires(se);
+      this.timers.arm(d, v.deltaSeconds, v.refresher !== 'uas', d.sessionTimer?.minSE);
+    } catch {
+      this.log.info({ dialogId: d.id, sessionExpires: se }, 'drachtio: malformed Session-Expires in a 2xx; no session timer');
+    }
+  }
+
+  /**
+   * The Session-Expires (and Require: timer) of our 2xx to an INVITE / re-INVITE / UPDATE,
+   * per RFC 4028 §9, added to `res` unless the app wrote its own. Returns the timer to run
+   * once the 2xx is sent: an interval and refresher, or `off` (the request had no
+   * Session-Expires: a refresh without one turns the timer off).
+   */
+  private sessionTimerForAnswer(p: PendingIncoming, res: SipText): { intervalSeconds: number; weRefresh: boolean; minSE?: number } | 'off' | undefined {
+    const d = p.inDialog ? this.dialogs.get(p.dialogId) : undefined;
+    let offer;
+    try {
+      offer = SessionTimers.offerOf(p.request, d);
+    } catch {
+      return undefined;
+    }
+    const own = res.get('session-expires');
+    if (own !== undefined) {
+      let v;
+      try {
+        v = parseSessionExpires(own);
+      } catch {
+        return undefined;
+      }
+      // the UAS must name the refresher (§9): the UAC when it can refresh, else us
+      const refresher = v.refresher ?? (offer.uacSupportsTimer ? 'uac' : 'uas');
+      if (!v.refresher) res.set('Session-Expires', formatSessionExpires(v.deltaSeconds, refresher));
+      if (refresher === 'uac' && !hasOptionTag(res.getAll('require'), 'timer')) res.add('Require', 'timer');
+      return { intervalSeconds: v.deltaSeconds, weRefresh: refresher === 'uas', minSE: offer.minSE };
+    }
+    const decision = negotiateAsUas(offer, this.timers.policy);
+    if (decision.kind !== 'accept') return 'off';
+    res.add('Session-Expires', formatSessionExpires(decision.intervalSeconds, decision.refresher));
+    if (decision.requireTimer && !hasOptionTag(res.getAll('require'), 'timer')) res.add('Require', 'timer');
+    return { intervalSeconds: decision.intervalSeconds, weRefresh: decision.refresher === 'uas', minSE: offer.minSE };
+  }
+
+  /** The peer did not refresh in time (or our refresh failed): BYE, the app is told, `cdr:stop` session-expired. */
+  private expireSession(d: AppDialog): void {
+    if (d.terminating || this.dialogs.get(d.id) !== d) return;
+    this.log.info({ dialogId: d.id, interval: d.sessionTimer?.intervalSeconds }, 'drachtio: session timer expired; sending BYE');
+    void this.sendByeForDialog(d, SESSION_EXPIRED_REASON, 'session-expired');
   }
 
   // ------------------------------------------------------------------ from app
@@ -433,6 +653,9 @@ export class SipController {
       p.rseq = p.rseq === undefined ? randomInt(1, 2 ** 31) : p.rseq + 1;
       res.add('RSeq', String(p.rseq));
     }
+    // RFC 4028 §9: a 2xx to INVITE / re-INVITE / UPDATE settles the session timer
+    const sessionTimer = status >= 200 && status < 300 && (method === 'INVITE' || (p.inDialog && method === 'UPDATE'))
+      ? this.sessionTimerForAnswer(p, res) : undefined;
 
     this.stopReliable(p);
     let answered: { text: string; sent: SentInfo };
@@ -463,6 +686,15 @@ export class SipController {
       else if (status >= 300) {
         const early = this.dialogs.get(p.dialogId);
         if (early) this.dialogs.remove(early);
+      }
+    }
+    const dialog = method === 'INVITE' && status > 100 && status < 300 ? this.dialogs.get(p.dialogId) : undefined;
+    if (dialog) SipController.noteLocalSdp(dialog, res);
+    if (sessionTimer) {
+      const d = this.dialogs.get(p.dialogId);
+      if (d && d.state === 'confirmed' && !d.terminating) {
+        if (sessionTimer === 'off') this.timers.disarm(d);
+        else this.timers.arm(d, sessionTimer.intervalSeconds, sessionTimer.weRefresh, sessionTimer.minSE);
       }
     }
     client.send(buildSentResponseResponse(msgId, this.metaFromSent(text, sent), txnId, dialogId, text));
@@ -626,6 +858,15 @@ export class SipController {
       client.send(buildApiResponse(msgId, false, `Server error: ${ctErr}`));
       return;
     }
+    if (method === 'INVITE' || method === 'ACK') SipController.noteLocalSdp(d, out);
+    const timer = d.sessionTimer;
+    if (timer && (method === 'INVITE' || method === 'UPDATE') && !out.has('session-expires')) {
+      // RFC 4028 §7.4: a re-INVITE/UPDATE in a timed session is a refresh and carries the timer
+      out.add('Session-Expires', formatSessionExpires(timer.intervalSeconds, timer.weRefresh ? 'uac' : 'uas'));
+      const supported = out.getAll('supported');
+      if (supported.length === 0) out.add('Supported', 'timer');
+      else if (!hasOptionTag(supported, 'timer')) out.set('Supported', `${supported.join(', ')}, timer`);
+    }
     const opts = this.sendOptionsFor(d);
 
     if (method === 'ACK') {
@@ -636,7 +877,14 @@ export class SipController {
       return;
     }
     if (method === 'BYE') d.terminating = true;
-    const ct = await this.core.sendRequest(out, opts);
+    // a session refresh falling due while this re-INVITE is being sent must wait for it (RFC 3261 §14.1)
+    if (method === 'INVITE') this.appInvitesSending.add(d);
+    let ct: CoreClientTransaction;
+    try {
+      ct = await this.core.sendRequest(out, opts);
+    } finally {
+      this.appInvitesSending.delete(d);
+    }
     const txnId = newId();
     const t: AppTransaction = { txnId, ct, client, method, dialogId: d.id, canceled: false, seq: out.cseq().seq };
     this.appTxns.set(txnId, t);
@@ -712,6 +960,7 @@ export class SipController {
         localContact: ct.request.get('contact') ?? contact, client, transport: ct.sent.transport,
         destination: dest,
       };
+      if (method === 'INVITE') SipController.noteLocalSdp(dialog, out);
     }
     const t: AppTransaction = { txnId, ct, client, method, dialogId, dialog, canceled: false, seq };
     this.appTxns.set(txnId, t);
@@ -761,6 +1010,11 @@ export class SipController {
     } else if (d && isInvite && status >= 200 && status < 300) {
       d.ackSeq = t.seq;
       if (res.has('contact')) d.remoteTarget = uriOf(res.get('contact') ?? '');
+    }
+    // RFC 4028 §7.2: the 2xx to an INVITE (or a refresh) we sent sets the session timer
+    if (d && d.method === 'INVITE' && (isInvite || t.method === 'UPDATE') && status >= 200 && status < 300
+      && d.state === 'confirmed' && !d.terminating && this.dialogs.get(d.id) === d) {
+      this.sessionTimerFromAnswer(d, res, !initial);
     }
     if (status >= 200) this.appTxns.delete(t.txnId);
     if (d && t.method === 'BYE' && status >= 200 && status !== 401 && status !== 407) {

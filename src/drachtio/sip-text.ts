@@ -28,13 +28,20 @@ export function canonicalHeaderName(name: string): string {
 
 const PRETTY: Readonly<Record<string, string>> = {
   'call-id': 'Call-ID', cseq: 'CSeq', rack: 'RAck', rseq: 'RSeq',
-  'mime-version': 'MIME-Version', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'www-authenticate': 'WWW-Authenticate',
+  'mime-version': 'MIME-Version', 'min-se': 'Min-SE', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'www-authenticate': 'WWW-Authenticate',
 };
+
+/** Names seen → pretty name (memoised like {@link canonicalHeaderName}: it runs for every header an app sends). */
+const PRETTY_CACHE = new Map<string, string>();
 
 /** `content-type` → `Content-Type`, with SIP's irregular spellings (Call-ID, CSeq, RSeq…). */
 export function prettyHeaderName(name: string): string {
+  const cached = PRETTY_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const canon = canonicalHeaderName(name);
-  return PRETTY[canon] ?? canon.split('-').map((p) => (p ? p[0].toUpperCase() + p.slice(1) : p)).join('-');
+  const pretty = PRETTY[canon] ?? canon.split('-').map((p) => (p ? p[0].toUpperCase() + p.slice(1) : p)).join('-');
+  if (PRETTY_CACHE.size < NAME_CACHE_MAX) PRETTY_CACHE.set(name, pretty);
+  return pretty;
 }
 
 /**
@@ -129,13 +136,18 @@ export class SipText {
   /** First value of a header (case-insensitive, compact forms equal long forms). */
   get(name: string): string | undefined {
     const canon = canonicalHeaderName(name);
-    return this.headers.find((h) => canonicalHeaderName(h.name) === canon)?.value;
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) if (canonicalHeaderName(hs[i].name) === canon) return hs[i].value;
+    return undefined;
   }
 
   /** Every line of a header, in order (no comma splitting). */
   getAll(name: string): string[] {
     const canon = canonicalHeaderName(name);
-    return this.headers.filter((h) => canonicalHeaderName(h.name) === canon).map((h) => h.value);
+    const out: string[] = [];
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) if (canonicalHeaderName(hs[i].name) === canon) out.push(hs[i].value);
+    return out;
   }
 
   has(name: string): boolean {
@@ -177,20 +189,20 @@ export class SipText {
 
   /** Start line, headers, a recomputed Content-Length, blank line, body. */
   toString(): string {
-    const lines = [this.startLine()];
+    let out = this.startLine();
     let wroteLength = false;
-    const len = Buffer.byteLength(this.body, 'utf8');
+    const len = this.body.length === 0 ? 0 : Buffer.byteLength(this.body, 'utf8');
     for (const h of this.headers) {
       if (canonicalHeaderName(h.name) === 'content-length') {
         if (wroteLength) continue;
         wroteLength = true;
-        lines.push(`${h.name}: ${len}`);
+        out += `\r\n${h.name}: ${len}`;
         continue;
       }
-      lines.push(`${h.name}: ${h.value}`);
+      out += `\r\n${h.name}: ${h.value}`;
     }
-    if (!wroteLength) lines.push(`Content-Length: ${len}`);
-    return `${lines.join('\r\n')}\r\n\r\n${this.body}`;
+    if (!wroteLength) out += `\r\nContent-Length: ${len}`;
+    return `${out}\r\n\r\n${this.body}`;
   }
 
   /** CSeq number and method. */
