@@ -16,6 +16,7 @@ process.on('message', (m: Req) => {
         case 'allocate': result = await engine!.allocate(m.args[0] as string, m.args[1] as Parameters<MediaEngine['allocate']>[1]); break;
         case 'apply': result = await engine!.apply(m.args[0] as string, m.args[1] as Parameters<MediaEngine['apply']>[1]); break;
         case 'stats': result = await engine!.stats(m.args[0] as string); break;
+        case 'workerStats': result = await engine!.workerStats(); break;
         case 'closeCall': await engine!.closeCall(m.args[0] as string); break;
         case 'usage': {
           // Thread workers are inside this process's cpuUsage/RSS; process workers are not:

@@ -1,17 +1,21 @@
 // Media benchmark: node-datachannel "browsers" ↔ Tandem MediaEngine (separate process, worker threads)
 // ↔ raw RTP echo peers. Prints ONE JSON object.
 //   npm run bench:media -- --mode transcode|relay --calls N --duration S [--workers W] [--worker-kind thread|process] [--warmup S] [--sample K] [--srtp cm|gcm|both] [--search]
+//     [--packet-io native|node]  the engine's media.packetIo (default native)
+//     [--peer-io node|native]    the RTP echo peers' sockets in this process (default node)
 // relay:     browser sends PCMU → passthrough → RTP echo → passthrough → browser (DTLS-SRTP ↔ RTP, no codec work)
 // transcode: browser sends Opus → decode/PCMU encode → RTP echo → PCMU decode/Opus encode → browser
 // Runs itself inside a network namespace (unshare -n) when not already in one.
 import { fork, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { linearToUlaw, ulawDecode } from '../src/media/codecs/g711.js';
 import type { AllocateResult } from '../src/media/engine/index.js';
 import type { WebRtcLocalParams } from '../src/media/webrtc/index.js';
 import { inNetns, runCommandInNetns } from '../test/helpers/netns.js';
 import { toneDominates } from '../test/helpers/tone.js';
-import { RtpPeer } from '../test/integration/media/engine/rtp-peer.js';
+import { UdpEndpoint } from '../src/media/net/index.js';
+import type { PacketIoMode } from '../src/media/net/index.js';
 import { OpusSink, OpusToneSource } from '../test/integration/media/webrtc/audio.js';
 import { NdcBrowser, buildLegSdp, ndcShutdown } from '../test/integration/media/webrtc/ndc-browser.js';
 
@@ -28,7 +32,7 @@ type Mode = 'relay' | 'transcode';
 interface RunResult {
   calls: number; mode: Mode; durationS: number; lossPct: number; p50AddedMs: number | null; p99AddedMs: number | null;
   cpuMsPerCallSecond: number; cpuUserMsPerCallSecond: number; cpuSystemMsPerCallSecond: number; projectedCallsOn2Cores: number;
-  cpuWindowS: number; warmupS: number; workerKind: string; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
+  cpuWindowS: number; cpuUsPerRoundTrip: number | null; warmupS: number; workerKind: string; packetIo: string; peerIo: string; loadAvg1: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
 }
 
 class Host {
@@ -61,7 +65,7 @@ class Host {
 }
 
 interface Call {
-  browser: NdcBrowser; peer: RtpPeer; sampled: boolean;
+  browser: NdcBrowser; peer: EchoPeer; sampled: boolean;
   sent: number; received: number;
   sendTimes: Float64Array; latencies: number[];
   opus: OpusToneSource | null; sink: OpusSink | null; pcmuRx: Int16Array[];
@@ -69,6 +73,22 @@ interface Call {
 }
 
 const TONE_HZ = 1000;
+
+/** RTP echo peer (plays the SIP phone): sends back every RTP datagram, ignores RTCP. */
+class EchoPeer {
+  remote: { address: string; port: number } | null = null;
+  private constructor(private readonly ep: UdpEndpoint) {
+    ep.onMessage = (msg, address, port) => {
+      if (msg.length < 12 || ((msg[1] & 0x7f) >= 72 && (msg[1] & 0x7f) <= 95)) return;
+      ep.send(msg, port, address);
+    };
+  }
+  static async bind(io: PacketIoMode): Promise<EchoPeer> {
+    return new EchoPeer(await UdpEndpoint.bind({ address: '127.0.0.1', port: 0, io }));
+  }
+  get port(): number { return this.ep.port; }
+  close(): void { this.ep.close(); }
+}
 
 function pcmuPacket(c: Call, tone: boolean): Buffer {
   const pkt = Buffer.alloc(12 + 160);
@@ -88,7 +108,10 @@ function pcmuPacket(c: Call, tone: boolean): Buffer {
 async function run(mode: Mode, calls: number, durationS: number, workers: number, sampleN: number): Promise<RunResult> {
   const host = new Host();
   const srtpProfiles = arg('srtp', 'cm') === 'gcm' ? ['AEAD_AES_128_GCM'] : arg('srtp', 'cm') === 'both' ? ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] : ['AES_CM_128_HMAC_SHA1_80'];
-  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles });
+  const packetIo = arg('packet-io', 'native') as PacketIoMode;
+  const peerIo = arg('peer-io', 'node') as PacketIoMode;
+  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles, packetIo });
+  const engineIo = [...new Set((await host.call<Array<{ packetIo?: string }>>('workerStats')).map((w) => w.packetIo ?? 'node'))].join(',');
   const usage0 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
   const list: Call[] = [];
   let setupFailures = 0;
@@ -96,8 +119,7 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
   for (let i = 0; i < calls; i++) {
     const id = `call-${i}`;
     const browser = new NdcBrowser(id, { codec: mode === 'relay' ? 'PCMU' : 'opus', opusPt: mode === 'relay' ? 0 : 111 });
-    const peer = await RtpPeer.bind();
-    peer.echo = true;
+    const peer = await EchoPeer.bind(peerIo);
     const sampled = i < sampleN;
     const c: Call = {
       browser, peer, sampled, sent: 0, received: 0, sendTimes: new Float64Array(maxSlots), latencies: [],
@@ -163,6 +185,7 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
   let cpuFrom = start;
   const silenceTicks = 50; // transcode: 1 s of silence before the tone, for onset latency
   let ticks = 0;
+  let recvAtWarm = 0;
   const end = start + durationS * 1000;
   while (performance.now() < end) {
     for (const c of live) {
@@ -180,11 +203,15 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
       }
     }
     ticks++;
-    if (ticks === warmTicks) { u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage'); cpuFrom = performance.now(); }
+    if (ticks === warmTicks) {
+      u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage'); cpuFrom = performance.now();
+      recvAtWarm = live.reduce((a, c) => a + c.received, 0);
+    }
     const wait = start + ticks * 20 - performance.now();
     if (wait > 0) await sleep(wait);
   }
   const u2 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  const recvInWindow = live.reduce((a, c) => a + c.received, 0) - recvAtWarm;
   const cpuWindowS = (performance.now() - cpuFrom) / 1000;
   await sleep(500);
   const elapsed = (performance.now() - start) / 1000;
@@ -227,7 +254,12 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
     // Engine CPU alone on 2 cores (callers and echo peers excluded): 2 × 1000 ms / cpuMsPerCallSecond.
     projectedCallsOn2Cores: cpuMs > 0 ? Math.floor(2000 / (cpuMs / (live.length * cpuWindowS))) : 0,
     cpuWindowS: Number(cpuWindowS.toFixed(2)), warmupS,
+    // Engine CPU per packet that made the whole round trip in the CPU window (browser → engine →
+    // echo → engine → browser: 2 receives, 2 SRTP/rewrite steps and 2 sends in the engine).
+    // Unlike cpuMsPerCallSecond it does not shrink when packets are lost before the engine.
+    cpuUsPerRoundTrip: recvInWindow > 0 ? Number(((cpuMs * 1000) / recvInWindow).toFixed(2)) : null,
     workerKind: arg('worker-kind', 'thread'),
+    packetIo: engineIo, peerIo, loadAvg1: Number(os.loadavg()[0].toFixed(2)),
     rssBytesPerCall: live.length ? Math.round((rss1 - usage0.rss) / live.length) : 0,
     toneOk, toneFractions, setupFailures, srtp: arg('srtp', 'cm'),
     latencyMethod: mode === 'relay' ? 'per-packet round trip browser→Tandem→RTP echo→Tandem→browser (payload tag), loopback'
@@ -261,7 +293,7 @@ async function main(): Promise<void> {
   // --search: each step runs in its own process (a crashing step counts as a failed step).
   const step = (n: number): RunResult | null => {
     const args = [thisFile, '--mode', mode, '--calls', String(n), '--duration', String(durationS), '--workers', String(workers),
-      '--worker-kind', arg('worker-kind', 'thread'), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
+      '--worker-kind', arg('worker-kind', 'thread'), '--packet-io', arg('packet-io', 'native'), '--peer-io', arg('peer-io', 'node'), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env: process.env });
     const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
     return line ? JSON.parse(line) as RunResult : null;

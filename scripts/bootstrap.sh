@@ -10,6 +10,9 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
 fi
 PATH="$PWD/node_modules/.bin:$PATH"
 export PATH
+# The native UDP pump (media.packetIo: native). A failed build is not fatal for `npm start`
+# (media falls back to node:dgram and logs it); the tests require the addon.
+sh scripts/build-native.sh || echo "tandem: WARNING: native UDP pump not built; media will use node:dgram" >&2
 echo "tandem: compiling TypeScript with $(node --version)" >&2
 tsc -p tsconfig.json
 tsc -p src/web/client/tsconfig.json --noEmit

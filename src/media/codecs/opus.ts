@@ -34,6 +34,10 @@ let cached: 'native' | 'wasm' | null = null;
 export function opusBackend(): 'native' | 'wasm' {
   if (cached !== null) return cached;
   let backend: 'native' | 'wasm' = 'wasm';
+  // With OPUS_FORCE_WASM (thread workers) @evan/opus never loads its addon; requiring the native
+  // module here would load it into the thread, and a worker thread that loaded it crashes the
+  // process (SIGSEGV) when it exits (worker-handle.ts).
+  if (process.env.OPUS_FORCE_WASM) { cached = 'wasm'; return cached; }
   try {
     const require = createRequire(import.meta.url);
     const native = require('@evan/opus/node/index.js') as { Encoder?: unknown };

@@ -1,7 +1,7 @@
 import { TandemError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { opusBackend } from '../codecs/opus.js';
-import { PortPool } from '../net/index.js';
+import { PortPool, UdpPump, configurePacketIo, type PacketIoSelection } from '../net/index.js';
 import { sharedDtlsCertificate, type DtlsCertificate } from '../webrtc/certificate.js';
 import { CallMedia } from './call-media.js';
 import type { AllocateResult, WorkerConfig, WorkerMessage, WorkerRequest, WorkerStats } from './protocol.js';
@@ -19,9 +19,15 @@ export class WorkerRuntime {
   private readonly pool: PortPool;
   private cert: DtlsCertificate | null = null;
   private readonly ticker: NodeJS.Timeout;
+  /** Packet I/O of this worker's sockets (config `media.packetIo`). */
+  readonly packetIo: PacketIoSelection;
 
   constructor(private readonly cfg: WorkerConfig, private readonly post: (m: WorkerMessage) => void, private readonly log: Logger) {
     this.pool = new PortPool({ min: cfg.portMin, max: cfg.portMax });
+    this.packetIo = configurePacketIo(cfg.packetIo ?? 'native');
+    if (this.packetIo.fallbackReason !== null) {
+      log.warn({ reason: this.packetIo.fallbackReason }, 'native packet I/O unavailable, using node:dgram');
+    }
     this.ticker = setInterval(() => {
       const now = Date.now();
       for (const c of this.calls.values()) c.tick(now);
@@ -89,6 +95,8 @@ export class WorkerRuntime {
           worker: this.cfg.index, calls: this.calls.size, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system,
           heapUsed: mem.heapUsed, rss: mem.rss, portPairsUsed: this.pool.used, portPairsCapacity: this.pool.capacity,
           opusEncoder: opusBackend(),
+          packetIo: this.packetIo.effective, packetIoFallback: this.packetIo.fallbackReason,
+          udpPump: this.packetIo.effective === 'native' ? UdpPump.sharedStats() : null,
         };
         return s;
       }

@@ -1,31 +1,15 @@
-import dgram from 'node:dgram';
-import dns from 'node:dns';
-import { isIP } from 'node:net';
-import { TandemError } from '../../common/errors.js';
+import { isIPv4 } from 'node:net';
+import { NativeUdpEndpoint } from './native-udp-endpoint.js';
+import { NodeUdpEndpoint } from './node-udp-endpoint.js';
+import { packetIo, type PacketIoMode } from './packet-io.js';
+
+export { UdpBindError } from './udp-bind-error.js';
 
 /**
- * dgram's address lookup: an IP literal of the socket's family resolves to
- * itself at once. Node's default does the same but defers through
- * `process.nextTick` for every datagram; media sockets only ever send to
- * literals, so the per-packet send goes straight to the socket. Names still
- * go through dns.lookup.
+ * Receive callback: the datagram, its source address and port. The buffer is
+ * valid only during the call (the native pump reuses its receive buffer);
+ * a handler that keeps it must copy it.
  */
-function literalLookup(address: string, options: dns.LookupOneOptions | number,
-  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  // dgram passes the socket's family as a number (lib/internal/dgram.js lookup4/lookup6).
-  const family = typeof options === 'number' ? options : options.family === 'IPv6' || options.family === 6 ? 6 : 4;
-  if (isIP(address) === family) { cb(null, address, family); return; }
-  dns.lookup(address, { family }, cb);
-}
-
-/** Binding a media socket failed (port in use, bad address). */
-export class UdpBindError extends TandemError {
-  constructor(cause: unknown, data: Record<string, unknown>) {
-    super('ERR_MEDIA_BIND', 'could not bind UDP media socket', { cause, data });
-  }
-}
-
-/** Receive callback: the datagram, its source address and port. */
 export type UdpHandler = (msg: Buffer, address: string, port: number) => void;
 
 export interface UdpEndpointOptions {
@@ -36,97 +20,47 @@ export interface UdpEndpointOptions {
   ipv6?: boolean;
   /** Socket receive buffer in bytes; unset keeps the OS default. */
   recvBufferSize?: number;
+  /**
+   * Packet I/O for this socket. Default: this environment's `packetIo()`
+   * (config `media.packetIo`). IPv6 sockets always use node:dgram.
+   */
+  io?: PacketIoMode;
 }
 
 /**
- * A UDP socket for media. Never throws on receive or send: socket errors and
- * exceptions thrown by the handler are counted in `errors`, never escape.
- * `close()` is idempotent.
+ * A UDP socket for media, on node:dgram or on the native pump (see
+ * `packetIo()`). Never throws on receive or send: socket errors and
+ * exceptions thrown by the handler are counted in `errors` / `handlerErrors`,
+ * never escape. `close()` is idempotent; datagrams handed to `send()` before
+ * it still leave.
  */
-export class UdpEndpoint {
-  onMessage: UdpHandler | null = null;
+export interface UdpEndpoint {
+  /** Which implementation carries this socket. */
+  readonly io: PacketIoMode;
+  onMessage: UdpHandler | null;
   /** Socket-level and send errors (the socket stays open). */
-  errors = 0;
+  errors: number;
   /** Exceptions thrown by `onMessage` (caught, counted). */
-  handlerErrors = 0;
-  private closed = false;
-  private sockClosed = false;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-
-  private constructor(private readonly sock: dgram.Socket, readonly address: string, readonly port: number) {
-    sock.on('message', (msg, rinfo) => {
-      const h = this.onMessage;
-      if (!h) return;
-      try {
-        h(msg, rinfo.address, rinfo.port);
-      } catch {
-        this.handlerErrors++;
-      }
-    });
-    sock.on('error', () => { this.errors++; });
-  }
-
-  /** Binds a socket; rejects with UdpBindError. */
-  static bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
-    const type = opts.ipv6 ? 'udp6' : 'udp4';
-    const address = opts.address ?? (opts.ipv6 ? '::' : '0.0.0.0');
-    const sock = dgram.createSocket({ type, reuseAddr: false, lookup: literalLookup });
-    return new Promise((resolve, reject) => {
-      const onErr = (err: Error): void => {
-        sock.removeListener('listening', onListen);
-        try { sock.close(); } catch { /* already closed */ }
-        reject(new UdpBindError(err, { address, port: opts.port }));
-      };
-      const onListen = (): void => {
-        sock.removeListener('error', onErr);
-        if (opts.recvBufferSize) {
-          try { sock.setRecvBufferSize(opts.recvBufferSize); } catch { /* keep default */ }
-        }
-        resolve(new UdpEndpoint(sock, address, sock.address().port));
-      };
-      sock.once('error', onErr);
-      sock.once('listening', onListen);
-      sock.bind(opts.port, address);
-    });
-  }
-
-  get isClosed(): boolean { return this.closed; }
-
+  handlerErrors: number;
+  readonly address: string;
+  readonly port: number;
+  readonly isClosed: boolean;
   /**
-   * Sends a datagram; errors are counted, never thrown. No completion
-   * callback: without one Node tries the send synchronously (`uv_udp_try_send`)
-   * and creates no request object or callback per packet; a send the kernel
-   * cannot take at once is queued by libuv. Asynchronous send errors surface
-   * as socket 'error' events (counted); synchronous ones (e.g. no route) are
-   * dropped like the datagram itself.
+   * Sends a datagram to an IP literal; errors are counted, never thrown.
+   * The buffer is not kept after the call returns with the native pump
+   * (copied into its transmit batch); node:dgram may keep it until sent.
    */
-  send(buf: Uint8Array, port: number, address: string): void {
-    if (this.closed) return;
-    try {
-      this.sock.send(buf, port, address);
-    } catch {
-      this.errors++;
-    }
-  }
-
-  /**
-   * Stops receiving at once; the socket itself closes a moment later (next
-   * event-loop turn, 20 ms at most) so datagrams just handed to it (a last
-   * RTCP BYE) that the kernel queued are still sent. Idempotent.
-   */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onMessage = null;
-    this.flushTimer = setTimeout(() => this.closeSocket(), 20);
-    this.flushTimer.unref();
-  }
-
-  private closeSocket(): void {
-    if (this.sockClosed) return;
-    this.sockClosed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    try { this.sock.close(); } catch { /* already closed */ }
-  }
+  send(buf: Uint8Array, port: number, address: string): void;
+  close(): void;
 }
+
+/** Binds media sockets with the configured packet I/O. */
+export const UdpEndpoint = {
+  /** Binds a socket; rejects with UdpBindError. */
+  bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
+    const io = opts.io ?? packetIo().effective;
+    const address = opts.address ?? (opts.ipv6 ? '::' : '0.0.0.0');
+    if (io === 'native' && !opts.ipv6 && isIPv4(address)) return NativeUdpEndpoint.bind({ ...opts, address });
+    return NodeUdpEndpoint.bind(opts);
+  },
+};

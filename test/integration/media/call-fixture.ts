@@ -5,6 +5,7 @@
 import { MediaBridge } from '../../../src/media/bridge/media-bridge.js';
 import type { PayloadFormat } from '../../../src/media/leg.js';
 import { PortPool } from '../../../src/media/net/port-pool.js';
+import { UdpPump } from '../../../src/media/net/udp-pump.js';
 import { RtpLeg } from '../../../src/media/rtp-leg/rtp-leg.js';
 import type { RtpLegOptions } from '../../../src/media/rtp-leg/rtp-leg-options.js';
 import { generateSrtpKey } from '../../../src/media/srtp/srtp-suite.js';
@@ -78,9 +79,15 @@ export async function startCall(a: SideSpec, b: SideSpec): Promise<Call> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Counts of active handles by type (UDPWrap, Timeout, ...). */
+/**
+ * Counts of active handles by type (UDPWrap, Timeout, ...). Sockets of the
+ * native UDP pump (media.packetIo native) are not libuv handles: they are
+ * added to `UDPWrap` so leak checks cover both packet I/O implementations.
+ */
 export function resourceCounts(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  const native = UdpPump.sharedStats()?.sockets ?? 0;
+  if (native > 0) out.UDPWrap = (out.UDPWrap ?? 0) + native;
   return out;
 }
