@@ -6,6 +6,8 @@
  *
  * Browser calls phone:  {@link webrtcOfferToSip} → (SIP answer) → {@link sipAnswerToWebrtc}.
  * Phone calls browser:  {@link sipOfferToWebrtc} → (WebRTC answer) → {@link webrtcAnswerToSip}.
+ * Browser calls browser: {@link webrtcOfferToWebrtc} → (WebRTC answer) → {@link webrtcAnswerToWebrtc}
+ * (both legs WebRTC, state in {@link RelayLegs}).
  * Each call keeps a {@link CallSdpLegs} (from {@link createLegState}) and
  * passes the returned `legs` into the next translation; re-offers (hold,
  * resume, codec change, ICE restart) use the same functions.
@@ -30,4 +32,8 @@ export {
 export {
   sipOfferToWebrtc, sipAnswerToWebrtc, type SipOfferToWebRtcOptions, type SipAnswerToWebRtcOptions, type PendingSipOffer,
 } from './sip-to-webrtc.js';
+export {
+  webrtcOfferToWebrtc, webrtcAnswerToWebrtc, type RelayLegs, type WebRtcOfferToWebRtcOptions, type WebRtcAnswerToWebRtcOptions,
+  type PendingWebRtcRelay, type RelayCodecPlan, type RelayOfferTranslation, type RelayAnswerTranslation,
+} from './webrtc-to-webrtc.js';
 export type * from './types.js';

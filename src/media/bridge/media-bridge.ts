@@ -36,8 +36,9 @@ interface Direction extends DtmfOutput {
  *   toward the source, i.e. what the answer settled on) and the destination's
  *   send codec are the same, or both G.711 (µ-law ↔ A-law by table): no
  *   decode; SSRC/seq/ts rewritten consistently; PT numbers mapped;
- * - transcoding otherwise (Opus 48 kHz ↔ G.711 8 kHz): jitter buffer, decode,
- *   concealment, repacketization to the destination ptime, encode.
+ * - transcoding otherwise (Opus 48 kHz ↔ G.711 8 kHz), or when the destination's
+ *   configured `ptimeMs` differs from the source's (G.711 20 ms → 30 ms): jitter
+ *   buffer, decode, concealment, repacketization to the destination ptime, encode.
  * RFC 4733 events are mapped, never transcoded as audio. The bridge does not
  * own the legs: `close()` detaches from them and frees codecs and timers.
  */
@@ -101,7 +102,10 @@ export class MediaBridge {
     from: ResolvedSide, to: ResolvedSide, fromCfg: BridgeLegConfig, toCfg: BridgeLegConfig, s: TranscodeSettings,
     prev: OutputStreamState | null, dtmfIn?: DtmfInOptions,
   ): Direction {
-    if (MediaBridge.passthroughPossible(from, to)) {
+    // A leg configured with its own packet time (a SIP peer's a=ptime, RFC 4566 §6) gets that
+    // packetization: when the source sends another one, repacketize through the transcode path.
+    const repacketize = toCfg.ptimeMs !== undefined && toCfg.ptimeMs !== from.ptimeMs;
+    if (!repacketize && MediaBridge.passthroughPossible(from, to)) {
       return new PassthroughDirection(from, to, toCfg.leg, s.clock, newDirectionCounters('passthrough'), prev, toCfg.sendSsrc, dtmfIn);
     }
     return new TranscodeDirection(from, to, toCfg.leg, fromCfg.leg.counters, s, newDirectionCounters('transcode'), prev, toCfg.sendSsrc, dtmfIn);

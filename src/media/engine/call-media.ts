@@ -8,7 +8,7 @@ import type { DtlsCertificate } from '../webrtc/certificate.js';
 import type { WebRtcLocalParams, WebRtcRemoteParams } from '../webrtc/types.js';
 import { WebRtcLeg } from '../webrtc/webrtc-leg.js';
 import type {
-  AllocateRequest, AllocateResult, ApplyRequest, BridgeParams, CallEvent, CallStats, RtpRemoteParams, SendDtmfRequest,
+  AllocateRequest, AllocateResult, ApplyRequest, ApplyResult, BridgeParams, CallEvent, CallStats, RtpRemoteParams, SendDtmfRequest,
   UpdateRequest, WorkerConfig,
 } from './protocol.js';
 
@@ -17,13 +17,21 @@ const DTMF_DIGITS = '0123456789*#ABCD';
 
 /**
  * One call's media inside a worker: the WebRTC leg, the RTP leg and the bridge
- * between them ('rtp' mode), or the WebRTC leg echoing to itself ('echo').
+ * between them ('rtp' mode), two WebRTC legs and the bridge between them
+ * ('webrtc' mode: browser → browser, each leg terminating its own ICE, DTLS-SRTP
+ * and RTCP), or the WebRTC leg echoing to itself ('echo').
  * All live in this thread, so a packet goes socket → leg → bridge → leg →
  * socket synchronously, with no thread hop.
  */
 export class CallMedia {
   private webrtc: WebRtcLeg | null = null;
   private rtp: RtpLeg | null = null;
+  /** Mode 'webrtc': the second WebRTC leg (callee browser). */
+  private webrtcB: WebRtcLeg | null = null;
+  private webrtcBFormats: PayloadFormat[] | null = null;
+  private webrtcBSsrc: number | undefined;
+  private lastRxB = 0;
+  private lastRxAtB = 0;
   private bridge: MediaBridge | null = null;
   private webrtcFormats: PayloadFormat[] | null = null;
   private rtpFormats: PayloadFormat[] | null = null;
@@ -56,6 +64,16 @@ export class CallMedia {
       onDtlsState: (state, error) => this.emit(error ? { kind: 'dtls-state', state, error: error.message } : { kind: 'dtls-state', state }),
     });
     this.webrtc = leg;
+    if (req.bridge === 'webrtc') {
+      if (req.webrtcBSsrc !== undefined) this.webrtcBSsrc = req.webrtcBSsrc >>> 0;
+      this.webrtcB = await WebRtcLeg.create({
+        portPool: this.pool, bindAddress: this.cfg.bindAddress, announcedAddresses: this.cfg.announcedAddresses,
+        iceLite: req.iceLite ?? this.cfg.iceLite, offerer: req.offererB ?? !req.offerer, certificate: this.cert,
+        srtpProfiles: this.cfg.srtpProfiles, logger: this.log.child({ leg: 'webrtcB' }),
+        onIceState: (state) => this.emit({ kind: 'ice-state', state, leg: 'b' }),
+        onDtlsState: (state, error) => this.emit(error ? { kind: 'dtls-state', state, error: error.message, leg: 'b' } : { kind: 'dtls-state', state, leg: 'b' }),
+      });
+    }
     if (req.bridge === 'rtp') {
       this.rtp = await RtpLeg.create({
         localAddress: this.cfg.bindAddress, pool: this.pool, rtcpMux: req.rtcpMux ?? false, remote: null, formats: [],
@@ -72,33 +90,57 @@ export class CallMedia {
     }
     if (this.closed) this.close();
     this.lastRxAt = Date.now();
+    this.lastRxAtB = this.lastRxAt;
     const rtp = this.rtp;
+    const legB = this.webrtcB;
     return {
       webrtc: leg.localParams(),
       rtp: rtp ? { address: this.cfg.announcedAddresses[0], rtpPort: rtp.localRtpPort, rtcpPort: rtp.localRtcpPort } : null,
+      ...(legB ? { webrtcB: legB.localParams() } : {}),
       worker: this.cfg.index,
     };
   }
 
-  apply(req: ApplyRequest): WebRtcLocalParams {
+  /** Our parameters of both WebRTC legs (`webrtcB` only in mode 'webrtc'). */
+  private localResult(a: WebRtcLocalParams): ApplyResult {
+    const b = this.webrtcB;
+    return b ? { ...a, webrtcB: b.localParams() } : a;
+  }
+
+  private requireLegB(): WebRtcLeg {
+    if (!this.webrtcB) throw new UnsupportedError('ERR_MEDIA_NO_WEBRTC_B_LEG', 'call was allocated without a second WebRTC leg', { data: { callId: this.callId } });
+    return this.webrtcB;
+  }
+
+  apply(req: ApplyRequest): ApplyResult {
     const leg = this.requireLeg();
     if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
     if (req.webrtc) this.applyWebrtc(leg, req.webrtc);
     if (req.rtp) this.applyRtp(req.rtp);
+    if (req.webrtcB) this.applyWebrtcB(req.webrtcB);
     this.rebuildBridge();
-    return leg.localParams();
+    return this.localResult(leg.localParams());
   }
 
-  update(req: UpdateRequest): WebRtcLocalParams {
+  update(req: UpdateRequest): ApplyResult {
     const leg = this.requireLeg();
     let local = leg.localParams();
     if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
     if (req.restartIce) local = leg.restartIce();
+    if (req.restartIceB) this.requireLegB().restartIce();
     if (req.webrtc) this.applyWebrtc(leg, req.webrtc);
     if (req.direction) leg.setDirection(req.direction);
     if (req.rtp) this.applyRtp(req.rtp);
-    if (req.webrtc || req.rtp || req.bridge) this.rebuildBridge();
-    return req.webrtc ? leg.localParams() : local;
+    if (req.webrtcB) this.applyWebrtcB(req.webrtcB);
+    if (req.webrtc || req.rtp || req.bridge || req.webrtcB) this.rebuildBridge();
+    return this.localResult(req.webrtc ? leg.localParams() : local);
+  }
+
+  private applyWebrtcB(remote: WebRtcRemoteParams): void {
+    this.requireLegB().apply(remote);
+    // Inactivity on this leg counts from its first remote description (it rings before that).
+    if (!this.webrtcBFormats) this.lastRxAtB = Date.now();
+    this.webrtcBFormats = remote.formats;
   }
 
   private applyWebrtc(leg: WebRtcLeg, remote: WebRtcRemoteParams): void {
@@ -118,9 +160,21 @@ export class CallMedia {
     if (p.formats !== undefined) this.rtpFormats = p.formats;
   }
 
+  /** The bridge's b side once it has formats: the second WebRTC leg (mode 'webrtc') or the RTP leg (mode 'rtp'). */
+  private bSide(): { leg: WebRtcLeg | RtpLeg; formats: PayloadFormat[]; sendPt: number | undefined; sendSsrc: number | undefined; ptimeMs: number | undefined } | null {
+    if (this.mode === 'webrtc' && this.webrtcB && this.webrtcBFormats) {
+      return { leg: this.webrtcB, formats: this.webrtcBFormats, sendPt: this.bridgeParams.webrtcBSendPt, sendSsrc: this.bridgeParams.webrtcBSsrc ?? this.webrtcBSsrc, ptimeMs: undefined };
+    }
+    if (this.mode === 'rtp' && this.rtp && this.rtpFormats) {
+      return { leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, sendSsrc: this.bridgeParams.rtpSsrc, ptimeMs: this.bridgeParams.rtpPtimeMs };
+    }
+    return null;
+  }
+
   /** (Re)build the bridge once both sides have formats; a codec change builds a new one. */
   private rebuildBridge(): void {
-    if (this.mode !== 'rtp' || !this.webrtc || !this.rtp || !this.webrtcFormats || !this.rtpFormats) return;
+    const bSide = this.bSide();
+    if (!this.webrtc || !this.webrtcFormats || !bSide) return;
     // Same legs in the same roles: the new bridge continues both outgoing streams (same SSRC, next
     // sequence number, timestamp advanced by the wall time; RFC 3550 §5.1), e.g. across hold/resume.
     const state = this.bridge?.outputState() ?? null;
@@ -130,8 +184,7 @@ export class CallMedia {
       this.bridge = new MediaBridge({
         a: { leg: this.webrtc, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt, sendSsrc: this.bridgeParams.webrtcSsrc ?? this.webrtcSsrc },
         b: {
-          leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, ptimeMs: this.bridgeParams.rtpPtimeMs,
-          sendSsrc: this.bridgeParams.rtpSsrc,
+          leg: bSide.leg, formats: bSide.formats, sendPt: bSide.sendPt, ptimeMs: bSide.ptimeMs, sendSsrc: bSide.sendSsrc,
         },
         opusComplexity: this.cfg.opusComplexity,
         logger: this.log,
@@ -168,10 +221,18 @@ export class CallMedia {
     const leg = this.webrtc;
     if (!leg || this.closed || this.cfg.rtpTimeoutMs <= 0) return;
     const rx = leg.counters.rxPackets;
-    if (rx !== this.lastRx) { this.lastRx = rx; this.lastRxAt = now; return; }
-    if (now - this.lastRxAt >= this.cfg.rtpTimeoutMs) {
+    if (rx !== this.lastRx) { this.lastRx = rx; this.lastRxAt = now; }
+    else if (now - this.lastRxAt >= this.cfg.rtpTimeoutMs) {
       this.emit({ kind: 'inactivity', leg: 'webrtc', idleMs: now - this.lastRxAt });
       this.lastRxAt = now;
+    }
+    const b = this.webrtcB;
+    if (!b || !this.webrtcBFormats) return;
+    const rxB = b.counters.rxPackets;
+    if (rxB !== this.lastRxB) { this.lastRxB = rxB; this.lastRxAtB = now; }
+    else if (now - this.lastRxAtB >= this.cfg.rtpTimeoutMs) {
+      this.emit({ kind: 'inactivity', leg: 'webrtcB', idleMs: now - this.lastRxAtB });
+      this.lastRxAtB = now;
     }
   }
 
@@ -180,6 +241,7 @@ export class CallMedia {
     const b = this.bridge;
     return {
       callId: this.callId, worker, webrtc: leg.stats(), rtp: this.rtp ? { ...this.rtp.counters } : null,
+      ...(this.webrtcB ? { webrtcB: this.webrtcB.stats() } : {}),
       bridge: b ? {
         webrtcToRtp: { ...b.aToB }, rtpToWebrtc: { ...b.bToA },
         encoderComplexity: { webrtcToRtp: b.encoderComplexity().aToB, rtpToWebrtc: b.encoderComplexity().bToA },
@@ -201,5 +263,7 @@ export class CallMedia {
     this.webrtc = null;
     this.rtp?.close();
     this.rtp = null;
+    this.webrtcB?.close();
+    this.webrtcB = null;
   }
 }

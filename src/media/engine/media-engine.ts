@@ -1,9 +1,8 @@
 import os from 'node:os';
 import { InvalidStateError, TandemError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { WebRtcLocalParams } from '../webrtc/types.js';
 import type {
-  AllocateRequest, AllocateResult, ApplyRequest, CallEvent, CallStats, SendDtmfRequest, UpdateRequest, WorkerConfig, WorkerMessage,
+  AllocateRequest, AllocateResult, ApplyRequest, ApplyResult, CallEvent, CallStats, SendDtmfRequest, UpdateRequest, WorkerConfig, WorkerMessage,
   WorkerRequestBody, WorkerStats,
 } from './protocol.js';
 import { spawnMediaWorker, type MediaWorkerHandle, type MediaWorkerKind } from './worker-handle.js';
@@ -40,6 +39,13 @@ export interface MediaEngineOptions {
   srtpProfiles?: WorkerConfig['srtpProfiles'];
   /** Opus encoder complexity 0..10 when transcoding toward a browser (config `media.opusComplexity`). Default 5. */
   opusComplexity?: number;
+  /**
+   * Packet I/O of the workers' sockets (config `media.packetIo`): 'native' = the
+   * batched native UDP pump (src/media/native), falling back to node:dgram in a
+   * worker where the addon does not load (see `workerStats().packetIo`); 'node' =
+   * node:dgram. Default 'native'.
+   */
+  packetIo?: 'native' | 'node';
   /** Control request timeout, ms. Default 5000. */
   requestTimeoutMs?: number;
   /** Restart a crashed worker. Default true. */
@@ -120,6 +126,7 @@ export class MediaEngine {
         iceLite: opts.iceLite ?? false, rtpTimeoutMs: opts.rtpTimeoutMs ?? 60000,
         srtpProfiles: opts.srtpProfiles ?? ['AES_CM_128_HMAC_SHA1_80'],
         opusComplexity: opts.opusComplexity ?? 5,
+        packetIo: opts.packetIo ?? 'native',
         logLevel: opts.workerLogLevel ?? 'warn',
       };
       const slot: WorkerSlot = { index: i, cfg, worker: null, ready: Promise.resolve(), calls: new Set(), pending: new Map(), exiting: false, restarts: 0 };
@@ -229,12 +236,12 @@ export class MediaEngine {
   }
 
   /** Apply the negotiated remote parameters; returns our (possibly resolved) local parameters. */
-  async apply(callId: string, req: ApplyRequest): Promise<WebRtcLocalParams> {
+  async apply(callId: string, req: ApplyRequest): Promise<ApplyResult> {
     return this.request(this.slotOf(callId), { type: 'apply', callId, req });
   }
 
   /** Re-offer handling: hold/resume, codec change, ICE restart. */
-  async update(callId: string, req: UpdateRequest): Promise<WebRtcLocalParams> {
+  async update(callId: string, req: UpdateRequest): Promise<ApplyResult> {
     return this.request(this.slotOf(callId), { type: 'update', callId, req });
   }
 

@@ -8,6 +8,7 @@ import type { LegCounters, PayloadFormat } from '../leg.js';
 import type { BridgeDirectionCounters } from '../bridge/index.js';
 import type { LatchMode, LegDirection, RemoteEndpoint } from '../rtp-leg/index.js';
 import type { SrtpSessionKeys } from '../srtp/index.js';
+import type { UdpPumpStats } from '../net/native-addon.js';
 import type {
   MediaDirection, WebRtcLocalParams, WebRtcRemoteParams,
 } from '../webrtc/types.js';
@@ -28,12 +29,20 @@ export interface WorkerConfig {
   /** Opus encoder complexity 0..10 for transcoding toward the WebRTC leg. */
   opusComplexity: number;
   logLevel: string;
+  /** Packet I/O of the worker's sockets (config `media.packetIo`); `native` falls back to `node` when the addon does not load. */
+  packetIo?: 'native' | 'node';
 }
 
 /** How the WebRTC side of a call is connected inside the worker. */
 export type BridgeMode =
   /** WebRTC leg ↔ bridge ↔ RTP leg (requires src/media/rtp-leg + src/media/bridge). */
   | 'rtp'
+  /**
+   * WebRTC leg ↔ bridge ↔ a second WebRTC leg (browser → browser through Tandem): both legs
+   * terminate ICE/DTLS-SRTP here and the bridge relays between them (passthrough when both
+   * browsers use the same codec), re-encrypting per leg; RTCP is terminated per leg.
+   */
+  | 'webrtc'
   /** Echo what the browser sends back to it (diagnostics, tests, benchmarks of the WebRTC path). */
   | 'echo';
 
@@ -52,6 +61,13 @@ export interface AllocateRequest {
    * (this value is the default). Default: random.
    */
   webrtcSsrc?: number;
+  /**
+   * Bridge 'webrtc': true when Tandem sends the offer toward the second WebRTC leg (the callee
+   * browser; ICE-controlling there). Default `!offerer`.
+   */
+  offererB?: boolean;
+  /** Bridge 'webrtc': SSRC of the stream sent toward the second WebRTC leg (its `a=ssrc`). Default: random. */
+  webrtcBSsrc?: number;
 }
 
 /** The RTP endpoint's local transport, for the SIP-side SDP (c=, m= port, a=rtcp). */
@@ -64,6 +80,8 @@ export interface RtpLocalParams {
 export interface AllocateResult {
   webrtc: WebRtcLocalParams;
   rtp: RtpLocalParams | null;
+  /** Bridge 'webrtc': the second WebRTC leg's local parameters (toward the callee browser). */
+  webrtcB?: WebRtcLocalParams;
   worker: number;
 }
 
@@ -96,6 +114,10 @@ export interface BridgeParams {
    * digit, for a phone that wants SIP INFO), or 'both'. Default 'forward'.
    */
   webrtcDtmf?: 'forward' | 'event' | 'both';
+  /** Bridge 'webrtc': PT of the audio format sent toward the second WebRTC leg. Default: its first audio format. */
+  webrtcBSendPt?: number;
+  /** Bridge 'webrtc': SSRC toward the second WebRTC leg. Default AllocateRequest.webrtcBSsrc, else random. */
+  webrtcBSsrc?: number;
 }
 
 /** One DTMF digit to generate as RFC 4733 packets toward a leg (e.g. from a SIP INFO). */
@@ -109,8 +131,17 @@ export interface SendDtmfRequest {
 export interface ApplyRequest {
   webrtc?: WebRtcRemoteParams;
   rtp?: RtpRemoteParams;
+  /** Bridge 'webrtc': the callee browser's parameters (second WebRTC leg). */
+  webrtcB?: WebRtcRemoteParams;
   bridge?: BridgeParams;
 }
+
+/**
+ * What `apply`/`update` return: the (first) WebRTC leg's local parameters, and with bridge
+ * 'webrtc' the second leg's in `webrtcB` (`setup` is the DTLS role resolved once the remote
+ * side is known, RFC 5763 §5).
+ */
+export type ApplyResult = WebRtcLocalParams & { webrtcB?: WebRtcLocalParams };
 
 export interface UpdateRequest {
   /** New remote parameters (re-offer/answer): hold/resume, codec change, ICE restart by the peer. */
@@ -118,10 +149,19 @@ export interface UpdateRequest {
   /** New SIP-side parameters (re-INVITE): address, formats, keys, direction. */
   rtp?: Partial<RtpRemoteParams>;
   bridge?: BridgeParams;
-  /** We start an ICE restart: new local credentials are returned. */
+  /**
+   * ICE restart (RFC 8445 §9): new local ufrag/pwd are returned. Set it when we re-offer with a
+   * restart, and when answering a peer's restarting offer (RFC 8839 §4.4.1.1.1); `webrtc` in the
+   * same or a later update carries the peer's new credentials and candidates. Media stays on the
+   * current pair until the new checks select one; DTLS and SRTP keys are kept.
+   */
   restartIce?: boolean;
   /** Only change the WebRTC leg's direction (hold/resume) without new remote parameters. */
   direction?: MediaDirection;
+  /** Bridge 'webrtc': new parameters of the second WebRTC leg. */
+  webrtcB?: WebRtcRemoteParams;
+  /** Bridge 'webrtc': we start an ICE restart on the second WebRTC leg. */
+  restartIceB?: boolean;
 }
 
 export interface CallStats {
@@ -129,6 +169,8 @@ export interface CallStats {
   worker: number;
   webrtc: WebRtcLegStats;
   rtp: LegCounters | null;
+  /** Bridge 'webrtc': the second WebRTC leg. For that mode `bridge.webrtcToRtp` counts leg A → leg B and `rtpToWebrtc` B → A. */
+  webrtcB?: WebRtcLegStats;
   bridge: {
     webrtcToRtp: BridgeDirectionCounters; rtpToWebrtc: BridgeDirectionCounters;
     /** Opus encoder complexity of each transcoding direction with Opus output (null: passthrough or G.711 output). */
@@ -150,6 +192,11 @@ export interface WorkerStats {
   portPairsCapacity: number;
   /** Opus encoder backend loaded in this worker (thread workers: 'wasm'; process workers: 'native' where the addon loads). */
   opusEncoder: 'native' | 'wasm';
+  /** Packet I/O the worker uses, and why `native` was not used when requested. */
+  packetIo?: 'native' | 'node';
+  packetIoFallback?: string | null;
+  /** Native pump counters (packetIo 'native'), null otherwise. */
+  udpPump?: UdpPumpStats | null;
 }
 
 export type WorkerRequest =
@@ -176,9 +223,10 @@ export type WorkerResponse =
 
 /** Notifications from a worker about a call. */
 export type CallEvent =
-  | { kind: 'ice-state'; state: string }
-  | { kind: 'dtls-state'; state: string; error?: string }
-  | { kind: 'inactivity'; leg: 'webrtc' | 'rtp'; idleMs: number }
+  /** `leg` 'b': the second WebRTC leg of a 'webrtc' bridge (absent: the first WebRTC leg). */
+  | { kind: 'ice-state'; state: string; leg?: 'b' }
+  | { kind: 'dtls-state'; state: string; error?: string; leg?: 'b' }
+  | { kind: 'inactivity'; leg: 'webrtc' | 'rtp' | 'webrtcB'; idleMs: number }
   | { kind: 'error'; code: string; message: string }
   /** One RFC 4733 digit received (reported at its end, duration in ms); only with BridgeParams.webrtcDtmf 'event'/'both'. */
   | { kind: 'dtmf'; from: 'webrtc'; digit: string; durationMs: number }

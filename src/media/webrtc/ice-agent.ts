@@ -3,7 +3,7 @@ import {
   ATTR_ICE_CONTROLLED, ATTR_ICE_CONTROLLING, ATTR_PRIORITY, ATTR_USE_CANDIDATE, ATTR_USERNAME, ATTR_ERROR_CODE,
   ATTR_XOR_MAPPED_ADDRESS, STUN_BINDING_ERROR, STUN_BINDING_INDICATION, STUN_BINDING_REQUEST, STUN_BINDING_SUCCESS,
   decodeStun, encodeStun,
-  newTransactionId, u32, verifyIntegrity, xorMappedAddress, type StunAttr,
+  newTransactionId, u32, verifyIntegrity, xorMappedAddress, type StunAttr, type StunMessage,
 } from './stun.js';
 import type { IceCandidateParams, IceState } from './types.js';
 
@@ -35,6 +35,19 @@ interface Check {
   tries: number;
   timer: MediaTimer | null;
   nominate: boolean;
+  /** Our role when the last request of this check was sent (for a 487 response, RFC 8445 §7.2.5.1). */
+  sentControlling: boolean;
+}
+
+/** ERROR-CODE attribute value (RFC 8489 §14.8): 0, 0, class, number, reason phrase. */
+function errorCodeAttr(code: number, reason: string): Buffer {
+  return Buffer.from([0, 0, Math.floor(code / 100), code % 100, ...Buffer.from(reason)]);
+}
+
+/** The error code of an error response, or 0. */
+function errorCodeOf(msg: StunMessage): number {
+  const v = msg.attributes.get(ATTR_ERROR_CODE);
+  return v !== undefined && v.length >= 4 ? (v[2] & 7) * 100 + v[3] : 0;
 }
 
 /**
@@ -47,6 +60,8 @@ export function newIceCredentials(): { ufrag: string; pwd: string } {
 }
 
 const MAX_TRIES = 7;
+/** Earlier local ICE credentials still answered after restarts. */
+const MAX_PREVIOUS_CREDENTIALS = 3;
 const CHECK_PACING_MS = 20;
 
 /**
@@ -78,8 +93,32 @@ export class IceAgent {
   private lastConsent = 0;
   private lastRequestAt = 0;
   private closed = false;
-  /** Counters for diagnostics. */
-  readonly stats = { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0 };
+  /**
+   * Local credentials of earlier ICE sessions (newest first, at most {@link MAX_PREVIOUS_CREDENTIALS}),
+   * still answered: checks of the previous ICE session keep the current pair's consent alive
+   * (RFC 8445 §9), and Chromium's new ICE session keeps using our previous credentials on its new
+   * candidates when its first checks (sent before our answer arrived) succeeded with them.
+   */
+  private readonly prevLocal: Array<{ ufrag: string; pwd: string }> = [];
+  /** The remote password before a remote restart: verifies late responses to checks sent with it. */
+  private prevRemotePwd: string | null = null;
+  /** True between restartLocal() and the remote's new credentials (setRemote). */
+  private awaitingRemoteRestart = false;
+  /** True from a remote restart (new remote credentials) until the new ICE session selects a pair. */
+  private restartPending = false;
+  /**
+   * Remote transport addresses that proved they know our password in the current ICE session
+   * (an authenticated request, or a successful check): media from them is accepted even before
+   * they are selected.
+   */
+  private readonly authenticated = new Set<string>();
+  /** Our ufrag as the peer used it from each address (current or previous credentials): our checks there use the same. */
+  private readonly localUfragFor = new Map<string, string>();
+  /**
+   * Counters for diagnostics. `restarts`: ICE restarts applied (remote credentials replaced);
+   * `roleSwitches`: role changes after a role conflict (RFC 8445 §7.3.1.1, §7.2.5.1).
+   */
+  readonly stats = { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0, restarts: 0, roleSwitches: 0 };
 
   constructor(private readonly opts: IceAgentOptions) {
     this.lite = opts.lite ?? false;
@@ -90,9 +129,20 @@ export class IceAgent {
     this.localPwd = c.pwd;
   }
 
-  /** Set (or replace, on ICE restart) the remote credentials and candidates. */
+  /**
+   * Set (or replace, on ICE restart) the remote credentials and candidates. New credentials are an
+   * ICE restart (RFC 8445 §9): the checks and the valid list start over on the new credentials;
+   * the selected pair stays in use (media continues) until the new checks select a pair, which may
+   * be another remote address/port.
+   */
   setRemote(ufrag: string, pwd: string, candidates: readonly IceCandidateParams[], remoteLite = false): void {
-    const restart = this.remoteUfrag !== '' && ufrag !== this.remoteUfrag;
+    const restart = this.remoteUfrag !== '' && (ufrag !== this.remoteUfrag || pwd !== this.remotePwd);
+    if (restart) {
+      this.prevRemotePwd = this.remotePwd;
+      this.awaitingRemoteRestart = false;
+      this.restartPending = true;
+      this.stats.restarts++;
+    }
     this.remoteUfrag = ufrag;
     this.remotePwd = pwd;
     if (remoteLite && !this.lite) this.controlling = true;
@@ -102,6 +152,8 @@ export class IceAgent {
       this.cancelChecks();
       this.valid.clear();
       this.nominatedByPeer.clear();
+      this.authenticated.clear();
+      this.localUfragFor.clear();
     }
     if (this.state === 'new') this.setState('checking');
     if (!this.lite) {
@@ -128,8 +180,19 @@ export class IceAgent {
     for (const c of fresh) this.startCheck(c.address, c.port);
   }
 
-  /** ICE restart (RFC 8445 §9): new local credentials; the remote's arrive via setRemote. */
+  /**
+   * ICE restart (RFC 8445 §9; RFC 8839 §4.4.1.1.1: an answerer to a restarting offer restarts
+   * too): new local credentials; the remote's arrive via setRemote. Checks made with the previous
+   * credentials are still answered (the last few sets). A check belongs to the new ICE session
+   * when it names the remote's current ufrag (USERNAME `ours:theirs`), whichever of our ufrags it
+   * uses (Chromium keeps our previous ones on its new candidates when its first checks, sent
+   * before our answer arrived, succeeded); only those select pairs, and our checks toward that
+   * address use the same ufrag. Checks of the previous session only keep consent alive.
+   */
   restartLocal(): { ufrag: string; pwd: string } {
+    this.prevLocal.unshift({ ufrag: this.localUfrag, pwd: this.localPwd });
+    if (this.prevLocal.length > MAX_PREVIOUS_CREDENTIALS) this.prevLocal.length = MAX_PREVIOUS_CREDENTIALS;
+    this.awaitingRemoteRestart = true;
     const c = newIceCredentials();
     this.localUfrag = c.ufrag;
     this.localPwd = c.pwd;
@@ -145,19 +208,33 @@ export class IceAgent {
       this.stats.requestsReceived++;
       const username = msg.attributes.get(ATTR_USERNAME)?.toString() ?? '';
       const colon = username.indexOf(':');
-      if (colon < 0 || username.slice(0, colon) !== this.localUfrag || !verifyIntegrity(msg, this.localPwd)) {
+      const ufrag = colon < 0 ? null : username.slice(0, colon);
+      const theirUfrag = colon < 0 ? '' : username.slice(colon + 1);
+      let pwd: string | null = null;
+      if (ufrag === this.localUfrag && verifyIntegrity(msg, this.localPwd)) pwd = this.localPwd;
+      else for (const p of this.prevLocal) if (ufrag === p.ufrag && verifyIntegrity(msg, p.pwd)) { pwd = p.pwd; break; }
+      if (pwd === null || ufrag === null) {
         this.stats.requestsBadAuth++;
         if (msg.attributes.has(ATTR_USERNAME)) {
-          const err = Buffer.from([0, 0, 4, 1, ...Buffer.from('Unauthorized')]);
-          this.opts.send(encodeStun(STUN_BINDING_ERROR, msg.transactionId, [{ type: ATTR_ERROR_CODE, value: err }]), port, address);
+          this.opts.send(encodeStun(STUN_BINDING_ERROR, msg.transactionId, [{ type: ATTR_ERROR_CODE, value: errorCodeAttr(401, 'Unauthorized') }]), port, address);
         }
         return false;
       }
+      if (!this.lite && !this.resolveRoleConflict(msg)) {
+        // We keep our role: 487 tells the peer to switch (RFC 8445 §7.3.1.1).
+        this.opts.send(encodeStun(STUN_BINDING_ERROR, msg.transactionId, [{ type: ATTR_ERROR_CODE, value: errorCodeAttr(487, 'Role Conflict') }], pwd), port, address);
+        return true;
+      }
       const resp = encodeStun(STUN_BINDING_SUCCESS, msg.transactionId,
-        [{ type: ATTR_XOR_MAPPED_ADDRESS, value: xorMappedAddress(address, port, msg.transactionId) }], this.localPwd);
+        [{ type: ATTR_XOR_MAPPED_ADDRESS, value: xorMappedAddress(address, port, msg.transactionId) }], pwd);
       this.opts.send(resp, port, address);
       this.lastRequestAt = this.clock.now();
+      // A check of the previous ICE session (it names the remote's old ufrag): consent for the
+      // current pair only, it selects nothing (unless nothing was ever selected).
+      if (theirUfrag !== this.remoteUfrag && this.selectedAddress !== null) return true;
       const key = `${address}:${port}`;
+      this.authenticated.add(key);
+      this.localUfragFor.set(key, ufrag);
       const useCandidate = msg.attributes.has(ATTR_USE_CANDIDATE);
       if (this.lite) {
         // Lite: a pair is valid as soon as a check arrives; nomination selects it (RFC 8445 §7.3.1.5).
@@ -178,18 +255,31 @@ export class IceAgent {
       const key = `${address}:${port}`;
       const check = this.checks.get(key);
       if (!check || !check.txId.equals(msg.transactionId)) {
-        // Consent response on the selected pair; anything else (unsolicited, error, bad integrity) is a drop.
-        if (msg.type === STUN_BINDING_SUCCESS && verifyIntegrity(msg, this.remotePwd)) {
+        // Consent response on the selected pair (possibly to a request sent before a restart);
+        // anything else (unsolicited, error, bad integrity) is a drop.
+        if (msg.type === STUN_BINDING_SUCCESS && (verifyIntegrity(msg, this.remotePwd)
+          || (this.prevRemotePwd !== null && verifyIntegrity(msg, this.prevRemotePwd)))) {
           this.lastConsent = this.clock.now();
           return true;
         }
         return false;
       }
-      if (msg.type === STUN_BINDING_ERROR || !verifyIntegrity(msg, this.remotePwd)) return false;
+      if (!verifyIntegrity(msg, this.remotePwd)) return false;
+      if (msg.type === STUN_BINDING_ERROR) {
+        if (this.lite || errorCodeOf(msg) !== 487) return false;
+        // Role conflict (RFC 8445 §7.2.5.1): take the other role than the request claimed, check the pair again.
+        this.setRole(!check.sentControlling);
+        if (check.timer) this.clock.clearTimer(check.timer);
+        check.txId = newTransactionId();
+        check.tries = 0;
+        this.sendCheck(key, check);
+        return true;
+      }
       this.stats.responsesReceived++;
       if (check.timer) this.clock.clearTimer(check.timer);
       this.checks.delete(key);
       this.valid.add(key);
+      this.authenticated.add(key);
       this.lastConsent = this.clock.now();
       if (this.controlling ? check.nominate : (this.nominatedByPeer.has(key) || this.selectedAddress === null)) {
         this.select(address, port);
@@ -200,9 +290,10 @@ export class IceAgent {
     return msg.type === STUN_BINDING_INDICATION;
   }
 
-  private buildRequest(txId: Buffer, nominate: boolean): Buffer {
+  private buildRequest(txId: Buffer, nominate: boolean, key: string): Buffer {
+    const local = this.localUfragFor.get(key) ?? this.localUfrag;
     const attrs: StunAttr[] = [
-      { type: ATTR_USERNAME, value: Buffer.from(`${this.remoteUfrag}:${this.localUfrag}`) },
+      { type: ATTR_USERNAME, value: Buffer.from(`${this.remoteUfrag}:${local}`) },
       // Peer-reflexive priority (RFC 8445 §7.1.1): type preference 110.
       { type: ATTR_PRIORITY, value: u32((110 << 24) | (65535 << 8) | 255) },
       { type: this.controlling ? ATTR_ICE_CONTROLLING : ATTR_ICE_CONTROLLED, value: this.tieBreaker },
@@ -215,7 +306,7 @@ export class IceAgent {
     if (this.closed || this.lite || this.remoteUfrag === '') return;
     const key = `${address}:${port}`;
     if (this.checks.has(key) || this.valid.has(key)) return;
-    const check: Check = { address, port, txId: newTransactionId(), tries: 0, timer: null, nominate: this.controlling };
+    const check: Check = { address, port, txId: newTransactionId(), tries: 0, timer: null, nominate: this.controlling, sentControlling: this.controlling };
     this.checks.set(key, check);
     this.sendCheck(key, check);
   }
@@ -229,16 +320,57 @@ export class IceAgent {
     }
     check.tries++;
     this.stats.requestsSent++;
-    this.opts.send(this.buildRequest(check.txId, check.nominate), check.port, check.address);
+    check.sentControlling = this.controlling;
+    this.opts.send(this.buildRequest(check.txId, check.nominate, key), check.port, check.address);
     // RFC 8445 §14.3 / RFC 8489 §6.2.1 style backoff, capped.
     const rto = Math.min(100 * 2 ** (check.tries - 1), 1600);
     check.timer = this.clock.setTimer(() => this.sendCheck(key, check), rto, false);
+  }
+
+  /**
+   * True when `address:port` proved it knows our current ICE password (an authenticated check of
+   * the current ICE session, or a successful check toward it): during an ICE restart the peer may
+   * move its media to such a pair before it nominates it (RFC 8445 §12.1: be ready to receive on
+   * any valid pair). Slow path only (the leg compares with the selected pair first).
+   */
+  isAuthenticatedSource(address: string, port: number): boolean {
+    return this.authenticated.size !== 0 && this.authenticated.has(`${address}:${port}`);
+  }
+
+  /** True while an ICE restart has begun and the new ICE session has not selected a pair yet. */
+  get restarting(): boolean {
+    return this.awaitingRemoteRestart || this.restartPending;
+  }
+
+  /**
+   * Both sides claim the same role (RFC 8445 §7.3.1.1), e.g. a callee browser that re-offers with
+   * an ICE restart and takes the controlling role: the larger tie-breaker is controlling. Returns
+   * false when we keep our role and the peer must switch (answer 487); true otherwise (no
+   * conflict, or we switched).
+   */
+  private resolveRoleConflict(msg: StunMessage): boolean {
+    const theirs = msg.attributes.get(this.controlling ? ATTR_ICE_CONTROLLING : ATTR_ICE_CONTROLLED);
+    if (theirs === undefined || theirs.length !== 8) return true;
+    const oursLarger = Buffer.compare(this.tieBreaker, theirs) >= 0;
+    if (this.controlling === oursLarger) return false;
+    this.setRole(!this.controlling);
+    return true;
+  }
+
+  private setRole(controlling: boolean): void {
+    if (this.controlling === controlling) return;
+    this.controlling = controlling;
+    this.stats.roleSwitches++;
+    // Checks in progress continue in the new role (aggressive nomination only when controlling).
+    for (const c of this.checks.values()) c.nominate = controlling;
   }
 
   private select(address: string, port: number): void {
     const changed = address !== this.selectedAddress || port !== this.selectedPort;
     this.selectedAddress = address;
     this.selectedPort = port;
+    // The new ICE session selected a pair: the restart is complete.
+    if (!this.awaitingRemoteRestart) this.restartPending = false;
     if (changed) this.opts.onSelected?.(address, port);
     if (this.state !== 'connected') this.setState('connected');
     if (!this.lite && this.consentTimer === null) this.scheduleConsent();
@@ -257,7 +389,7 @@ export class IceAgent {
         this.setState('failed');
         return;
       }
-      this.opts.send(this.buildRequest(newTransactionId(), false), this.selectedPort, this.selectedAddress);
+      this.opts.send(this.buildRequest(newTransactionId(), false, `${this.selectedAddress}:${this.selectedPort}`), this.selectedPort, this.selectedAddress);
       this.scheduleConsent();
     }, jitter, false);
   }

@@ -46,15 +46,23 @@ export interface WebRtcLegStats {
   selected: { address: string; port: number } | null;
   localPort: number;
   counters: LegCounters;
-  ice: { requestsReceived: number; requestsBadAuth: number; responsesReceived: number; requestsSent: number };
+  /**
+   * STUN counters; `restarts` = ICE restarts applied (RFC 8445 §9), `restarting` = one in progress,
+   * `roleSwitches` = role changes after a role conflict (RFC 8445 §7.3.1.1), `controlling` = our role now.
+   */
+  ice: {
+    requestsReceived: number; requestsBadAuth: number; responsesReceived: number; requestsSent: number;
+    restarts: number; restarting: boolean; roleSwitches: number; controlling: boolean;
+  };
   rtcpReceived: number;
 }
 
 /**
  * The WebRTC media leg: one UDP 5-tuple (BUNDLE + rtcp-mux, RFC 8843/5761)
  * carrying STUN (ICE, RFC 8445/8839), DTLS (RFC 5764) and SRTP, demultiplexed by
- * first byte (RFC 7983). Incoming SRTP is accepted from the selected pair
- * whatever its SSRC (no a=ssrc needed); the bridge sees plain RTP.
+ * first byte (RFC 7983). Incoming SRTP is accepted from the selected pair (or a
+ * pair the peer authenticated in the current ICE session, e.g. during an ICE
+ * restart, RFC 8445 §12.1) whatever its SSRC (no a=ssrc needed); the bridge sees plain RTP.
  */
 export class WebRtcLeg implements MediaLeg {
   readonly kind = 'webrtc' as const;
@@ -186,7 +194,14 @@ export class WebRtcLeg implements MediaLeg {
     }
   }
 
-  /** We initiate an ICE restart: new local credentials; apply() the answer's remote ones. */
+  /**
+   * ICE restart (RFC 8445 §9): new local ufrag/pwd, returned in our parameters. Call it when we
+   * re-offer with a restart, and also when answering a peer's restarting offer (RFC 8839
+   * §4.4.1.1.1), before apply() gets the peer's new credentials. Until the new ICE session
+   * selects a pair, media keeps flowing on the current one and checks with the previous
+   * credentials are still answered. DTLS and SRTP are not touched (no re-keying) unless apply()
+   * sees a new remote fingerprint.
+   */
   restartIce(): WebRtcLocalParams {
     this.ice.restartLocal();
     return this.localParams();
@@ -223,7 +238,10 @@ export class WebRtcLeg implements MediaLeg {
     const c = this.counters;
     switch (classifyPacket(msg)) {
       case PacketKind.Rtp: {
-        if (address !== this.ice.selectedAddress || port !== this.ice.selectedPort) { c.unexpectedSource++; return; }
+        if ((address !== this.ice.selectedAddress || port !== this.ice.selectedPort) && !this.ice.isAuthenticatedSource(address, port)) {
+          c.unexpectedSource++;
+          return;
+        }
         const srtp = this.srtp;
         if (srtp === null) { c.discarded++; return; }
         const plain = srtp.unprotectRtp(msg);
@@ -242,7 +260,10 @@ export class WebRtcLeg implements MediaLeg {
         return;
       }
       case PacketKind.Rtcp: {
-        if (address !== this.ice.selectedAddress || port !== this.ice.selectedPort) { c.unexpectedSource++; return; }
+        if ((address !== this.ice.selectedAddress || port !== this.ice.selectedPort) && !this.ice.isAuthenticatedSource(address, port)) {
+          c.unexpectedSource++;
+          return;
+        }
         const srtp = this.srtp;
         if (srtp === null) { c.discarded++; return; }
         const plain = srtp.unprotectRtcp(msg);
@@ -335,7 +356,7 @@ export class WebRtcLeg implements MediaLeg {
     return {
       iceState: this.ice.state, dtlsState: this.dtls?.state ?? 'new', srtpProfile: this.dtls?.profile ?? null,
       selected: this.ice.selectedAddress === null ? null : { address: this.ice.selectedAddress, port: this.ice.selectedPort },
-      localPort: this.socket.port, counters: { ...this.counters }, ice: { ...this.ice.stats }, rtcpReceived: this.rtcpReceived,
+      localPort: this.socket.port, counters: { ...this.counters }, ice: { ...this.ice.stats, restarting: this.ice.restarting, controlling: this.ice.controlling }, rtcpReceived: this.rtcpReceived,
     };
   }
 

@@ -3,14 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fixturesDir } from '../../helpers/paths.js';
 import {
-  createLegState, sipAnswerToWebrtc, sipOfferToWebrtc, webrtcAnswerToSip, webrtcOfferToSip,
-  type AnswerTranslation, type CallSdpLegs, type SipLocalMedia, type SipProfile, type WebRtcLocalMedia,
+  createLegState, sipAnswerToWebrtc, sipOfferToWebrtc, webrtcAnswerToSip, webrtcAnswerToWebrtc, webrtcOfferToSip, webrtcOfferToWebrtc,
+  type AnswerTranslation, type CallSdpLegs, type RelayAnswerTranslation, type RelayLegs, type SipLocalMedia, type SipProfile, type WebRtcLocalMedia,
 } from '../../../src/sdp/index.js';
 import { PLACEHOLDER_SIP_MEDIA, PLACEHOLDER_WEBRTC_MEDIA } from '../../../src/cli/sdp.js';
 
 export const goldenDir = path.join(fixturesDir, 'sdp');
 
-export type CaseDirection = 'webrtc-offer-to-sip' | 'sip-answer-to-webrtc' | 'sip-offer-to-webrtc' | 'webrtc-answer-to-sip';
+export type CaseDirection = 'webrtc-offer-to-sip' | 'sip-answer-to-webrtc' | 'sip-offer-to-webrtc' | 'webrtc-answer-to-sip'
+  | 'webrtc-offer-to-webrtc' | 'webrtc-answer-to-webrtc';
 
 /** case.json */
 export interface CaseSpec {
@@ -22,6 +23,8 @@ export interface CaseSpec {
   allowTranscode?: boolean;
   preferOpus?: boolean;
   setup?: 'active' | 'passive';
+  /** webrtc-offer-to-webrtc: a=setup of the relayed offer (default actpass). */
+  offerSetup?: 'actpass' | 'active' | 'passive';
   ptime?: number;
   sipLocal?: Partial<SipLocalMedia>;
   webrtcLocal?: Partial<WebRtcLocalMedia>;
@@ -42,6 +45,13 @@ export interface CaseSpec {
     remoteHold?: boolean;
     legacyHold?: boolean;
     srtp?: boolean;
+    /** webrtc-answer-to-webrtc: codec (name/rate/pt) on the offerer's and the answerer's leg, telephone-event ('none' if absent). */
+    offererCodec?: string;
+    answererCodec?: string;
+    offererDtmf?: string;
+    answererDtmf?: string;
+    /** webrtc-answer-to-webrtc: direction written in the answer to the offerer. */
+    direction?: string;
   };
 }
 
@@ -52,6 +62,7 @@ export interface CaseResult {
   remoteHold: boolean;
   legacyHold: boolean;
   answer?: AnswerTranslation;
+  relay?: RelayAnswerTranslation;
 }
 
 export function listCases(): string[] {
@@ -100,6 +111,19 @@ export function runCase(name: string): CaseResult {
       const o = sipOfferToWebrtc(read(spec.offer ?? 'offer.sdp'), { local: webrtcLocal, legs, ...common, preferOpus: spec.preferOpus });
       const a = webrtcAnswerToSip(toCrlf(input), { pending: o.pending, local: sipLocal, legs: o.legs, ptime: spec.ptime });
       return { sdp: a.sdp, changed: a.changed, iceRestart: a.iceRestart, remoteHold: a.remote.hold, legacyHold: a.remote.legacyHold, answer: a };
+    }
+    case 'webrtc-offer-to-webrtc': {
+      // browser → browser: offer from browser A (input) → our offer to browser B
+      let relay: RelayLegs = { offerer: legs.webrtc, answerer: legs.sip };
+      if (spec.previous) relay = webrtcOfferToWebrtc(read(spec.previous), { local: webrtcLocal, legs: relay, setup: spec.offerSetup }).legs;
+      const r = webrtcOfferToWebrtc(toCrlf(input), { local: webrtcLocal, legs: relay, setup: spec.offerSetup });
+      return { sdp: r.sdp, changed: r.changed, iceRestart: r.iceRestart, remoteHold: r.remote.hold, legacyHold: r.remote.legacyHold };
+    }
+    case 'webrtc-answer-to-webrtc': {
+      // browser → browser: browser B's answer (input) to our offer made from A's offer (offer.sdp) → answer to A
+      const o = webrtcOfferToWebrtc(read(spec.offer ?? 'offer.sdp'), { local: webrtcLocal, legs: { offerer: legs.webrtc, answerer: legs.sip } });
+      const a = webrtcAnswerToWebrtc(toCrlf(input), { pending: o.pending, local: webrtcLocal, legs: o.legs, setup: spec.setup });
+      return { sdp: a.sdp, changed: a.changed, iceRestart: a.iceRestart, remoteHold: a.remote.hold, legacyHold: a.remote.legacyHold, relay: a };
     }
     default:
       throw new Error(`case ${name}: unknown direction ${String(spec.direction)}`);

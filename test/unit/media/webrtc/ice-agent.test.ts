@@ -121,18 +121,26 @@ describe('IceAgent (RFC 8445)', () => {
     agent.close();
   });
 
-  it('ICE restart: new local credentials; old ones are refused', () => {
+  it('ICE restart: new local credentials; old ones still answered, refused once three more restarts pushed them out', () => {
     const { agent, sent } = setup({ lite: true, controlling: false });
     agent.setRemote('R', REMOTE_PWD, []);
+    expect(agent.handleStun(remoteCheck(agent, { useCandidate: true }), '127.0.0.1', 5000)).to.equal(true);
     const oldCheck = remoteCheck(agent, { useCandidate: true });
     const old = { ufrag: agent.localUfrag, pwd: agent.localPwd };
     const fresh = agent.restartLocal();
     expect(fresh.ufrag).to.not.equal(old.ufrag);
     expect(fresh.pwd).to.not.equal(old.pwd);
-    expect(agent.handleStun(oldCheck, '127.0.0.1', 5000)).to.equal(false);
+    expect(agent.handleStun(oldCheck, '127.0.0.1', 5000)).to.equal(true);
+    expect(verifyIntegrity(decodeStun(sent[sent.length - 1].buf)!, old.pwd)).to.equal(true);
     agent.setRemote('R2', REMOTE_PWD, []);
     expect(agent.handleStun(remoteCheck(agent, { useCandidate: true }), '127.0.0.1', 5000)).to.equal(true);
     expect(decodeStun(sent[sent.length - 1].buf)?.type).to.equal(STUN_BINDING_SUCCESS);
+    expect(agent.handleStun(oldCheck, '127.0.0.1', 5000)).to.equal(true);
+    agent.restartLocal();
+    agent.restartLocal();
+    agent.restartLocal();
+    expect(agent.handleStun(oldCheck, '127.0.0.1', 5000)).to.equal(false);
+    expect(decodeStun(sent[sent.length - 1].buf)?.type).to.equal(STUN_BINDING_ERROR);
   });
 
   it('re-offer with an extra candidate (same credentials) checks only the new one', () => {
