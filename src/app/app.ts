@@ -1,6 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import { silentLogger } from '../common/logger.js';
-import type { DialRuleConfig, TandemConfig } from '../config/schema.js';
+import type { DialRuleConfig, GroupConfig, TandemConfig } from '../config/schema.js';
 import { CallerAuthenticator } from './auth/caller-auth.js';
 import { DigestServer } from './auth/digest-server.js';
 import { TokenAuth } from './auth/token-auth.js';
@@ -18,7 +18,7 @@ import type { TrunkSrf } from './trunks/trunk-srf.js';
 import { UserDirectory } from './users/user-directory.js';
 
 /** Config sections the app reads. */
-export type AppConfig = Pick<TandemConfig, 'auth' | 'registrar' | 'users' | 'profiles' | 'trunks' | 'dialplan'>;
+export type AppConfig = Pick<TandemConfig, 'auth' | 'registrar' | 'users' | 'profiles' | 'trunks' | 'dialplan'> & Partial<Pick<TandemConfig, 'groups'>>;
 
 /** Server-side hooks and replaceable parts; all optional. */
 export interface AppDeps {
@@ -39,6 +39,12 @@ export function toDialRule(r: DialRuleConfig): DialRule {
   const name = r.to.slice(i + 1);
   const to: DialRule['to'] = kind === 'user' ? { user: name } : kind === 'endpoint' ? { endpoint: name } : kind === 'trunk' ? { trunk: name } : { group: name };
   return { name: r.name, from: [...r.from], match: r.match, strip: r.strip, ...(r.prepend ? { prepend: r.prepend } : {}), to };
+}
+
+/** Ring groups (config `groups[]`) by name. */
+function groupLookup(groups: readonly GroupConfig[]): (name: string) => GroupConfig | undefined {
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  return (name) => byName.get(name);
 }
 
 /** The app's parts, built from the configuration (also usable without an srf, in tests). */
@@ -93,6 +99,7 @@ export class TandemApp {
     this.invites = new InviteHandler({
       auth: this.auth, dialPlan: this.dialPlan, store: this.store, users: this.users, trunks: this.trunks,
       profiles: this.profiles, domain: config.auth.realm, now, logger: log.child({ part: 'calls' }),
+      groups: groupLookup(config.groups ?? []),
       ...(deps.sessions ? { sessions: deps.sessions } : {}),
       trunkOrder: (trunk, addresses) => this.trunkServices?.monitor.order(trunk, addresses) ?? [...addresses],
     });

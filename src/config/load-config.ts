@@ -229,6 +229,11 @@ function crossCheckApp(c: TandemConfig, source: string): void {
   });
   const trunkNames = new Set(c.trunks.map((t) => t.name));
   const userNames = new Set(c.users.map((u) => u.name));
+  const groupNames = new Set(c.groups.map((g) => g.name));
+  c.groups.forEach((g, i) => {
+    const unknown = g.members.find((m) => !userNames.has(m));
+    if (unknown !== undefined) throw new ConfigError(`groups[${i}].members`, `unknown user "${unknown}"`, source);
+  });
   c.dialplan.rules.forEach((r, i) => {
     try {
       new RegExp(`^(?:${r.match})$`);
@@ -238,6 +243,7 @@ function crossCheckApp(c: TandemConfig, source: string): void {
     const [kind, name] = [r.to.slice(0, r.to.indexOf(':')), r.to.slice(r.to.indexOf(':') + 1)];
     if (name.includes('$user')) return;
     if (kind === 'trunk' && !trunkNames.has(name)) throw new ConfigError(`dialplan.rules[${i}].to`, `unknown trunk "${name}"`, source);
+    if (kind === 'group' && !groupNames.has(name)) throw new ConfigError(`dialplan.rules[${i}].to`, `unknown group "${name}"`, source);
     if (kind === 'user' && !userNames.has(name)) throw new ConfigError(`dialplan.rules[${i}].to`, `unknown user "${name}"`, source);
     if (kind === 'endpoint' && !c.users.some((u) => u.name === name && u.contact !== '')) {
       throw new ConfigError(`dialplan.rules[${i}].to`, `"${name}" is not a user with a static contact`, source);

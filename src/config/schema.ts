@@ -129,6 +129,7 @@ export const schema: GroupSpec = {
         rtpTimeoutSeconds: { kind: 'int', default: 60, min: 0, max: 3600, doc: 'End a call when no RTP arrives for this long (0 = never).' },
         opusComplexity: { kind: 'int', default: 5, min: 0, max: 10, doc: 'Opus encoder complexity when transcoding.' },
         workerKind: { kind: 'enum', default: 'thread', values: ['thread', 'process'], doc: 'How media workers run: "thread" (worker threads, WASM Opus encoder) or "process" (a child process per worker, native Opus encoder: ~10–20 % less CPU when transcoding, at the cost of a process per core).' },
+        packetIo: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'Media socket I/O: "native" = Tandem\'s UDP pump addon (src/media/native: epoll + recvmmsg batches, one JS callback per batch, batched sends; IPv4), falling back to node:dgram with a warning when the addon is not built or does not load; "node" = node:dgram (one syscall and callback per datagram). The startup log says which one the workers use.' },
       },
     },
     auth: {
@@ -154,6 +155,10 @@ export const schema: GroupSpec = {
         maxDurationSeconds: {
           kind: 'int', default: 14400, min: 0, max: 604800,
           doc: 'An answered call is ended (BYE on both legs, media freed) after this long; 0 = no limit.',
+        },
+        sessionExpiresSeconds: {
+          kind: 'int', default: 1800, min: 0, max: 86400,
+          doc: 'Session timer (RFC 4028) offered on every B-leg INVITE: `Session-Expires: <value>` with `Supported: timer`. The SIP server (embedded or drachtio-server) then refreshes the session or sends BYE when the callee stops refreshing, and the call ends on both legs. 0 = no session timer; 1–89 are raised to 90 (the RFC 4028 minimum).',
         },
       },
     },
@@ -214,6 +219,17 @@ export const schema: GroupSpec = {
         },
       },
     },
+    groups: {
+      kind: 'records', default: [], unique: 'name',
+      doc: 'Ring groups, reached with a dial plan rule `to: group:NAME` (e.g. an inbound DID from a trunk). `parallel` rings every registered contact (and static contact) of every member at once: one INVITE per target (RFC 3261 §16.6 forking done by the B2BUA), the first 2xx wins and the other legs get CANCEL. `sequential` hunts member by member in list order (all contacts of one member ring together), moving on after memberTimeoutSeconds or when the member rejects. A member without a reachable contact is skipped. A 6xx (e.g. 603 Decline) from any leg ends the ringing. When every leg fails the caller gets the best final response (RFC 3261 §16.7: 486 Busy over other 4xx over 480 / no answer, 4xx over 5xx).',
+      item: {
+        name: { kind: 'string', default: '', required: true, pattern: NAME, patternDoc: 'letters, digits, . _ - (up to 64)', doc: 'Group name, referenced by dial plan rules (`to: group:NAME`).' },
+        members: { kind: 'list', default: [], required: true, minItems: 1, pattern: NAME, patternDoc: 'a user name', doc: 'Member user names (users[].name), in hunt order for sequential ringing.' },
+        ring: { kind: 'enum', default: 'parallel', values: ['parallel', 'sequential'], doc: 'parallel: ring all members at once; sequential: one member after the other.' },
+        memberTimeoutSeconds: { kind: 'int', default: 20, min: 1, max: 600, doc: 'Sequential ringing: how long one member rings before the next member is tried (its legs get CANCEL).' },
+        timeoutSeconds: { kind: 'int', default: 60, min: 0, max: 3600, doc: 'Longest the whole group rings before the caller gets 480 (all pending legs get CANCEL); 0 = no limit.' },
+      },
+    },
     dialplan: {
       doc: 'The dial plan: ordered rules, deny by default. Numbers are normalized to E.164 for trunk rules.',
       fields: {
@@ -247,14 +263,15 @@ export interface TandemConfig {
   drachtio: { mode: 'embedded' | 'remote'; host: string; port: number; secret: string };
   media: {
     workers: number; bindAddress: string; announcedAddress: string; portMin: number; portMax: number;
-    iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number; workerKind: 'thread' | 'process';
+    iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number; workerKind: 'thread' | 'process'; packetIo: 'native' | 'node';
   };
   auth: { realm: string; digestAlgorithm: 'MD5' | 'SHA-256'; nonceTtlSeconds: number; tokenSecret: string };
   registrar: { minExpires: number; maxExpires: number; defaultExpires: number };
-  calls: { maxDurationSeconds: number };
+  calls: { maxDurationSeconds: number; sessionExpiresSeconds: number };
   users: UserConfig[];
   profiles: ProfileConfig[];
   trunks: TrunkConfig[];
+  groups: GroupConfig[];
   dialplan: { countryCode: string; nationalPrefix: string; internationalPrefix: string; rules: DialRuleConfig[] };
 }
 
@@ -287,6 +304,15 @@ export interface TrunkConfig {
   register: { user: string; password: string; expires: number } | null;
   optionsPingSeconds: number;
   callerId: { assert: boolean; trust: boolean; defaultNumber: string };
+}
+
+/** groups[] entry: a ring group (dial plan target `group:NAME`). */
+export interface GroupConfig {
+  name: string;
+  members: string[];
+  ring: 'parallel' | 'sequential';
+  memberTimeoutSeconds: number;
+  timeoutSeconds: number;
 }
 
 /** dialplan.rules[] entry; `to` is `user:…`, `endpoint:…`, `trunk:…` or `group:…`. */

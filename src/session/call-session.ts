@@ -16,7 +16,9 @@ import {
 import type { MediaPort } from './media-port.js';
 import { SessionError } from './session-errors.js';
 import { dtmfEventOf, formatDtmfRelay, parseDtmfInfo, type DtmfInfoDigit } from './dtmf-info.js';
-import type { ProvisionalResponse, SentInvite, SessionDialog, SessionRequest, SessionResponse, SessionSrf, UacFailure } from './srf-types.js';
+import type { ProvisionalResponse, SessionDialog, SessionRequest, SessionResponse, SessionSrf, UacFailure } from './srf-types.js';
+import { BLegFork, planRinging, type RingWave } from './b-leg-fork.js';
+import { BrowserPair } from './browser-browser.js';
 
 /** Options of a {@link CallSession}. */
 export interface CallSessionOptions {
@@ -33,6 +35,8 @@ export interface CallSessionOptions {
   onEnded?: (session: CallSession) => void;
   /** Longest an answered call may last, in ms (ended with BYE on both legs); 0 or absent = no limit. */
   maxDurationMs?: number;
+  /** RFC 4028 session interval offered on the B leg's INVITE (with `Supported: timer`), seconds; absent = none. */
+  sessionExpiresSeconds?: number;
 }
 
 type Side = 'a' | 'b';
@@ -77,7 +81,9 @@ export class CallSession {
   private readonly log: { a: Logger; b: Logger; call: Logger };
   private dialogA: SessionDialog | null = null;
   private dialogB: SessionDialog | null = null;
-  private uacReq: SentInvite | null = null;
+  /** Rings the B legs (parallel forking / hunting, src/session/b-leg-fork.ts); set in run(). */
+  private fork: BLegFork | null = null;
+  private wave: RingWave | null = null;
   private canceled = false;
   private mediaAllocated = false;
   private mediaClosed = false;
@@ -92,6 +98,8 @@ export class CallSession {
   private dtlsSetup: 'active' | 'passive' = 'active';
   private reinviteBusy = false;
   private earlyAnswer: { sipSdp: string; answer: AnswerTranslation } | null = null;
+  /** Browser → browser calls (A and B WebRTC, src/session/browser-browser.ts); null otherwise. */
+  private pair: BrowserPair | null = null;
   private earlyWork: Promise<void> = Promise.resolve();
   private endedPromise: Promise<void> | null = null;
   private maxTimer: NodeJS.Timeout | null = null;
@@ -160,40 +168,53 @@ export class CallSession {
     try {
       const first = plan.b[0];
       if (!first) throw new SessionError('ERR_SESSION_NO_TARGET', 'no B leg in the plan', { data: { sipStatus: 480 } });
-      if (plan.b.some((b) => b.kind === plan.a.kind)) {
-        const what = plan.a.kind === 'webrtc' ? 'browser to browser (WebRTC to WebRTC)' : 'phone to phone (RTP to RTP)';
-        throw new SessionError('ERR_SESSION_UNSUPPORTED_LEGS', `${what} calls are not supported by the media engine yet`, { data: { sipStatus: 488 } });
+      if (plan.a.kind === 'sip' && first.kind === 'sip') {
+        throw new SessionError('ERR_SESSION_UNSUPPORTED_LEGS', 'phone to phone (RTP to RTP) calls are not supported by the media engine yet', { data: { sipStatus: 488 } });
+      }
+      // Browser → browser: both legs WebRTC, media anchored here (browser-browser.ts).
+      if (plan.a.kind === 'webrtc' && first.kind === 'webrtc') {
+        this.pair = new BrowserPair({
+          media: this.opts.media, mediaId: this.mediaId, sdpAddress: this.opts.sdpAddress, logger: this.log.call,
+          ...(plan.a.profile.ice === 'lite' ? { iceLite: true } : {}),
+        });
       }
       const offer = this.req.body;
       if (!offer || offer.trim() === '') {
         throw new SessionError('ERR_SESSION_NO_SDP', 'INVITE without SDP offer (late offer) is not supported', { data: { sipStatus: 488 } });
       }
-      this.alloc = await this.opts.media.allocate(this.mediaId, {
+      this.alloc = await this.opts.media.allocate(this.mediaId, this.pair ? this.pair.allocateRequest() : {
         offerer: plan.a.kind === 'sip', bridge: 'rtp', webrtcSsrc: this.identity.ssrc,
         ...(plan.a.kind === 'webrtc' && plan.a.profile.ice === 'lite' ? { iceLite: true } : {}),
         ...(plan.a.kind === 'sip' && first.profile.ice === 'lite' ? { iceLite: true } : {}),
       });
       this.mediaAllocated = true;
       this.webrtcLocal = webrtcLocalMedia(this.alloc.webrtc, this.identity, this.opts.sdpAddress);
-      if (!this.alloc.rtp) throw new SessionError('ERR_SESSION_MEDIA', 'the engine gave no RTP endpoint', { data: { sipStatus: 503 } });
+      if (this.pair) this.pair.allocated(this.alloc);
+      else if (!this.alloc.rtp) throw new SessionError('ERR_SESSION_MEDIA', 'the engine gave no RTP endpoint', { data: { sipStatus: 503 } });
       this.checkAlive();
+      // B legs ring in waves (b-leg-fork.ts): all legs of a wave at once (sendB forks), next wave
+      // after the wave failed or timed out (sequential groups, trunk failover).
+      const ringing = planRinging(plan);
+      if (ringing.skipped.length > 0) this.log.b.info({ skipped: ringing.skipped.map((l) => l.uri) }, 'targets of another media kind are not rung');
+      this.fork = new BLegFork({ srf: this.opts.srf, logger: this.log.b, policy: ringing.policy, totalTimeoutMs: ringing.totalTimeoutMs });
       let lastErr: unknown = null;
-      for (const b of plan.b) {
+      for (const wave of ringing.waves) {
+        const b = wave.legs[0]!;
+        this.wave = wave;
         try {
-          if (plan.a.kind === 'webrtc') await this.browserToPhone(b, offer);
+          if (this.pair) await this.browserToBrowser(this.pair, b, offer);
+          else if (plan.a.kind === 'webrtc') await this.browserToPhone(b, offer);
           else await this.phoneToBrowser(b, offer);
           lastErr = null;
           break;
         } catch (err) {
           lastErr = err;
-          const status = (err as UacFailure).status;
-          const retry = !this.canceled && this.mediaFailure === null && !(err instanceof SessionError) && !isSdpError(err)
-            && this.dialogB === null && (status === undefined || status === 408 || status === 480 || status >= 500) && status !== 600;
+          const retry = !this.canceled && this.mediaFailure === null && this.dialogB === null && this.fork.canTryNext(err);
           if (!retry) break;
-          this.log.b.info({ status, uri: b.uri }, 'B leg failed, trying the next target');
+          this.log.b.info({ status: (err as UacFailure).status, uris: wave.legs.map((l) => l.uri) }, 'B legs failed, trying the next target');
         }
       }
-      if (lastErr) throw lastErr;
+      if (lastErr) throw this.fork.finalError(lastErr);
     } catch (err) {
       await this.failSetup(err);
     }
@@ -208,6 +229,8 @@ export class CallSession {
     const { plan } = this.opts.request;
     const h: Record<string, string> = { From: `<sip:${plan.callerId.user}@${this.opts.domain}>` };
     if (plan.callerId.pAssertedIdentity) h['P-Asserted-Identity'] = plan.callerId.pAssertedIdentity;
+    // RFC 4028: the SIP server (embedded or drachtio-server) runs the timer; an expiry BYE reaches 'destroy'
+    if (this.opts.sessionExpiresSeconds) Object.assign(h, { 'Session-Expires': String(this.opts.sessionExpiresSeconds), Supported: 'timer' });
     return h;
   }
 
@@ -220,28 +243,41 @@ export class CallSession {
     return { localSdp, headers: this.headersForB(), ...(proxy ? { proxy } : {}), ...(b.auth ? { auth: b.auth } : {}) };
   }
 
+  /**
+   * Sends the INVITE with `localSdp` to `b` and, when `b` is the first leg of the current ring
+   * wave, to every leg of the wave at once (same offer: same kind and profile); resolves with
+   * the first 2xx (the other legs get CANCEL, see {@link BLegFork}).
+   */
   private async sendB(b: CalleeLegPlan, localSdp: string, onProvisional: (p: ProvisionalResponse) => void): Promise<SessionDialog> {
     this.bLeg = b;
-    this.log.b.info({ uri: b.uri, profile: b.profile.name }, 'sending INVITE');
-    const dialog = await this.opts.srf.createUAC(b.uri, this.uacOptions(b, localSdp), {
-      cbRequest: (err, sent) => {
-        if (err) return;
-        this.uacReq = sent;
-        if (this.canceled) this.cancelB();
-      },
-      cbProvisional: (p) => {
-        if (this.canceled || this.state !== 'calling') return;
-        try {
-          onProvisional(p);
-        } catch (err) {
-          this.log.b.warn({ err: errText(err), status: p.status }, 'provisional response not relayed');
-        }
-      },
+    const legs = this.wave && this.wave.legs[0] === b ? this.wave.legs : [b];
+    this.fork ??= new BLegFork({ srf: this.opts.srf, logger: this.log.b });
+    const won = await this.fork.ring(legs, (leg) => this.uacOptions(leg, localSdp), (_leg, p) => {
+      if (this.canceled || this.state !== 'calling') return;
+      try {
+        onProvisional(p);
+      } catch (err) {
+        this.log.b.warn({ err: errText(err), status: p.status }, 'provisional response not relayed');
+      }
+    }, { timeoutMs: this.wave?.timeoutMs ?? 0 });
+    this.bLeg = won.leg;
+    this.dialogB = won.dialog;
+    return won.dialog;
+  }
+
+  /**
+   * A = browser, B = browser (both WebRTC): A's offer is relayed to B with Tandem's own ICE/DTLS
+   * (browser-browser.ts), 180/183 are relayed (without SDP), B's answer becomes A's answer.
+   */
+  private async browserToBrowser(pair: BrowserPair, b: CalleeLegPlan, browserOffer: string): Promise<void> {
+    const offer = pair.offerToCallee(browserOffer);
+    const dialog = await this.sendB(b, offer, (p) => {
+      if (p.status === 180 || p.status === 183) this.res.send(p.status);
     });
-    this.uacReq = null;
-    this.dialogB = dialog;
-    this.log.b.info('B leg answered');
-    return dialog;
+    this.checkAlive();
+    const answer = await pair.answerFromCallee(dialog.remote.sdp);
+    this.checkAlive();
+    await this.answerA(answer);
   }
 
   /** A = browser (WebRTC), B = phone/trunk (RTP/AVP or SDES). */
@@ -340,20 +376,17 @@ export class CallSession {
     b.on('destroy', () => void this.end('b', REASON.hangup));
     dialogA.on('modify', (rq, rs) => void this.onModify('a', rq, rs));
     b.on('modify', (rq, rs) => void this.onModify('b', rq, rs));
+    // RFC 4028 session refresh (re-INVITE, same SDP version): drachtio-srf answers it with our SDP; nothing to relay
+    dialogA.on('refresh', () => undefined);
+    b.on('refresh', () => undefined);
     dialogA.on('info', (rq, rs) => this.onInfo('a', rq, rs));
     b.on('info', (rq, rs) => this.onInfo('b', rq, rs));
     if (this.mediaFailure) await this.end(null, REASON.mediaFailure);
   }
 
+  /** Cancels every pending B leg (CANCEL, RFC 3261 §9.1) and stops further ring waves. */
   private cancelB(): void {
-    const r = this.uacReq;
-    if (!r) return;
-    this.uacReq = null;
-    try {
-      r.cancel({ headers: { Reason: 'SIP;cause=487;text="Request Terminated"' } });
-    } catch (err) {
-      this.log.b.debug({ err: errText(err) }, 'CANCEL not sent');
-    }
+    this.fork?.cancel();
   }
 
   private onCancel(): void {
@@ -510,7 +543,7 @@ export class CallSession {
     const other = from === 'a' ? this.dialogB : this.dialogA;
     const kind = from === 'a' ? this.opts.request.plan.a.kind : this.bLeg?.kind;
     const phoneDtmf = this.phoneDtmfMode();
-    if (this.state !== 'answered' || !other?.request || (kind === 'webrtc' && phoneDtmf === 'rfc4733')) {
+    if (this.state !== 'answered' || !other?.request || (kind === 'webrtc' && phoneDtmf === 'rfc4733' && !this.pair)) {
       rs.send(415, { headers: { ...accept, Warning: warning('DTMF via SIP INFO is not relayed on this call (peer profile dtmf: rfc4733)') } });
       return;
     }
@@ -587,7 +620,8 @@ export class CallSession {
         return;
       }
       const kind = from === 'a' ? this.opts.request.plan.a.kind : this.bLeg!.kind;
-      const sdp = kind === 'webrtc' ? await this.reofferFromBrowser(body, other) : await this.reofferFromPhone(body, other);
+      const sdp = this.pair ? await this.pair.reoffer(from, body, other)
+        : kind === 'webrtc' ? await this.reofferFromBrowser(body, other) : await this.reofferFromPhone(body, other);
       rs.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
       log.info('re-INVITE relayed');
     } catch (err) {
@@ -613,8 +647,12 @@ export class CallSession {
   private async reofferFromBrowser(offerSdp: string, phone: SessionDialog): Promise<string> {
     const offer = webrtcOfferToSip(offerSdp, { profile: this.sipProfile(), local: this.sipLocal!, legs: this.legs });
     if (offer.iceRestart) {
+      // ICE restart (RFC 8445 §9): we answer with new ufrag/pwd too (RFC 8839 §4.4.1.1.1). The engine
+      // keeps answering the old credentials and media keeps the current pair until the new checks
+      // select one; DTLS/SRTP are kept. An ICE-only change leaves the SIP offer unchanged: no re-INVITE.
       const local = await this.opts.media.update(this.mediaId, { restartIce: true });
       this.webrtcLocal = webrtcLocalMedia(local, this.identity, this.opts.sdpAddress);
+      this.log.call.info({ sipChanged: offer.changed }, 'ICE restart from the browser');
     }
     const sipAnswer = offer.changed ? await phone.modify(offer.sdp) : phone.remote.sdp;
     const t = sipAnswerToWebrtc(sipAnswer, { pending: offer.pending, local: this.webrtcLocal!, legs: offer.legs, setup: this.dtlsSetup });

@@ -23,6 +23,11 @@ export interface SessionFactoryOptions {
   flows?: FlowMonitor;
   /** `calls.maxDurationSeconds` in ms: answered calls are ended after this long; 0/absent = no limit. */
   maxDurationMs?: number;
+  /**
+   * `calls.sessionExpiresSeconds`: RFC 4028 session interval offered on B-leg INVITEs
+   * (`Session-Expires` + `Supported: timer`); 0/absent = none, 1–89 are raised to 90 (§4).
+   */
+  sessionExpiresSeconds?: number;
 }
 
 /**
@@ -63,6 +68,7 @@ export class SessionFactory implements CallSessionFactory {
       srf: this.opts.srf, media: this.opts.media, mediaId, sdpAddress: this.opts.sdpAddress, domain: this.opts.domain, request,
       onEnded: (s) => this.sessions.delete(s.mediaId),
       ...(this.opts.maxDurationMs ? { maxDurationMs: this.opts.maxDurationMs } : {}),
+      ...(this.opts.sessionExpiresSeconds ? { sessionExpiresSeconds: Math.max(90, this.opts.sessionExpiresSeconds) } : {}),
     });
     this.sessions.set(mediaId, session);
     await session.run();

@@ -32,6 +32,8 @@ export interface SessionDialog {
   readonly remote: { sdp: string };
   on(event: 'destroy', listener: (msg?: unknown, reason?: string) => void): unknown;
   on(event: 'modify', listener: (req: AppRequest, res: AppResponse) => void): unknown;
+  /** A session refresh (re-INVITE whose SDP keeps its o= version); with a listener drachtio-srf answers it with `local.sdp`. */
+  on(event: 'refresh', listener: (req: AppRequest) => void): unknown;
   /** An INFO inside the dialog (RFC 6086); with a listener drachtio-srf no longer answers 200 itself. */
   on(event: 'info', listener: (req: AppRequest, res: AppResponse) => void): unknown;
   /** Sends a request inside the dialog (INFO); resolves when sent. Optional so test fakes may omit it. */

@@ -1,8 +1,9 @@
 import type { Logger } from '../../common/logger.js';
+import type { GroupConfig } from '../../config/schema.js';
 import { silentLogger } from '../../common/logger.js';
 import type { CallerAuthenticator } from '../auth/caller-auth.js';
 import type { PeerProfiles } from '../profiles/peer-profiles.js';
-import type { RegistrarStore } from '../registrar/registrar-store.js';
+import type { Binding, RegistrarStore } from '../registrar/registrar-store.js';
 import type { DialPlan } from '../routing/dial-plan.js';
 import { parseNameAddr, parseSipUri } from '../signaling/header-values.js';
 import type { AppRequest, AppResponse, AppSrf } from '../signaling/srf-types.js';
@@ -18,6 +19,8 @@ export interface InviteHandlerOptions {
   users: UserDirectory;
   trunks: TrunkDirectory;
   profiles: PeerProfiles;
+  /** Ring groups by name (config `groups[]`), for `group:NAME` routes; absent = no groups. */
+  groups?: (name: string) => GroupConfig | undefined;
   /** Domain for identities (auth.realm). */
   domain: string;
   /** The B2BUA session seam; absent until src/session exists → planned calls get 503. */
@@ -82,8 +85,16 @@ export class InviteHandler {
     let plan: CallPlan;
     try {
       const bindings = route.ok && route.target.kind === 'user' ? await this.opts.store.lookup(this.opts.users.aor(route.target.user), this.now()) : [];
+      // Group routes: every member's current bindings (looked up before the pure planCall).
+      const members = new Map<string, readonly Binding[]>();
+      const group = route.ok && route.target.kind === 'group' ? this.opts.groups?.(route.target.group) : undefined;
+      for (const m of group?.members ?? []) {
+        if (!members.has(m) && this.opts.users.has(m)) members.set(m, await this.opts.store.lookup(this.opts.users.aor(m), this.now()));
+      }
       plan = planCall({
         caller, route, bindings, profiles: this.opts.profiles, domain: this.opts.domain,
+        memberBindings: (m) => members.get(m) ?? [],
+        ...(this.opts.groups ? { group: this.opts.groups } : {}),
         presented: { fromUser: userOf(req.get('From')), assertedUser: userOf(req.get('P-Asserted-Identity')) },
         user: (n) => this.opts.users.get(n),
         trunk: (n) => this.opts.trunks.get(n),
@@ -103,7 +114,7 @@ export class InviteHandler {
       const order = this.opts.trunkOrder(route.target.trunk, plan.b.map((l) => l.trunkAddress ?? ''));
       plan = { ...plan, b: [...plan.b].sort((x, y) => order.indexOf(x.trunkAddress ?? '') - order.indexOf(y.trunkAddress ?? '')) };
     }
-    log.info({ ...who, dialed, rule: plan.rule, a: plan.a.kind, b: plan.b.map((l) => `${l.kind}/${l.profile.name}`), fork: plan.fork }, 'call planned');
+    log.info({ ...who, dialed, rule: plan.rule, a: plan.a.kind, b: plan.b.map((l) => `${l.kind}/${l.profile.name}`), fork: plan.fork, ...(plan.ring ? { group: plan.ring.group } : {}) }, 'call planned');
     if (!this.opts.sessions) {
       send(503, 'Service Unavailable', { 'Retry-After': '60' });
       return { stage: 'no-session', status: 503, plan };

@@ -1,3 +1,4 @@
+import type { GroupConfig } from '../../config/schema.js';
 import type { Caller } from '../auth/caller-auth.js';
 import type { PeerProfile, PeerProfiles } from '../profiles/peer-profiles.js';
 import type { Binding } from '../registrar/registrar-store.js';
@@ -39,6 +40,17 @@ export interface CalleeLegPlan extends LegPlan {
   trunkAddress?: string;
   /** Trunk legs: digest credentials to answer a 401/407 on the INVITE (RFC 3261 §22.2), from `register`. */
   auth?: { username: string; password: string };
+  /** Group legs: the member (user name) this leg rings; sequential groups hunt member by member. */
+  member?: string;
+}
+
+/** How a ring group rings (`groups[]`): set on plans whose target is `group:NAME`. */
+export interface RingPlan {
+  group: string;
+  /** Sequential groups: how long one member rings before the next, ms. */
+  memberTimeoutMs: number;
+  /** Longest the whole group rings, ms; 0 = no limit. */
+  totalTimeoutMs: number;
 }
 
 /** Caller identity to present on the B legs (RFC 3325 P-Asserted-Identity when asked for). */
@@ -56,8 +68,13 @@ export type CallPlan =
     rule: string;
     a: LegPlan;
     b: CalleeLegPlan[];
-    /** `parallel`: ring every registered contact (RFC 3261 §16.6 forking); `sequential`: trunk failover in order. */
+    /**
+     * `parallel`: ring every target at once (RFC 3261 §16.6 forking: a user's contacts, a parallel
+     * group); `sequential`: trunk failover in order, or a sequential group member by member.
+     */
     fork: 'parallel' | 'sequential';
+    /** Ring group settings, when the target is a group. */
+    ring?: RingPlan;
     callerId: CallerIdPlan;
   }
   | { ok: false; status: 403 | 404 | 480 | 484 | 488 | 503; reason: string };
@@ -70,7 +87,11 @@ export interface PlanCallInput {
   route: RouteDecision;
   /** Current bindings of the target user (empty unless the route is to a user). */
   bindings: readonly Binding[];
+  /** Current bindings of a group member (group routes); absent = none. */
+  memberBindings?: (user: string) => readonly Binding[];
   user: (name: string) => LocalUser | undefined;
+  /** Ring groups by name (`groups[]`); absent = no groups. */
+  group?: (name: string) => GroupConfig | undefined;
   trunk: (name: string) => Trunk | undefined;
   profiles: PeerProfiles;
   /** Realm / domain used in identities (`sip:user@domain`). */
@@ -110,6 +131,31 @@ export function decideMedia(a: PeerProfile, b: PeerProfile): MediaDecision | nul
 
 const legKind = (p: PeerProfile): 'webrtc' | 'sip' => (p.media === 'webrtc' ? 'webrtc' : 'sip');
 const isWs = (t: string | undefined): boolean => t === 'ws' || t === 'wss';
+
+type LegDraft = Omit<CalleeLegPlan, 'media'>;
+
+/**
+ * The legs ringing local user `u`: one per registered contact (not the caller's own device), or
+ * its static contact when it has no binding.
+ */
+function userLegs(u: LocalUser, bindings: readonly Binding[], caller: Caller, profiles: PeerProfiles): LegDraft[] {
+  const legs: LegDraft[] = [];
+  for (const b of bindings) {
+    // do not ring the device that is calling
+    if (caller.kind === 'user' && caller.user === u.name && caller.flowId !== undefined && b.flowId === caller.flowId) continue;
+    const profile = profiles.forUser(u.profile, isWs(b.source?.transport));
+    legs.push({
+      kind: legKind(profile), profile, uri: b.contact,
+      ...(b.source ? { nextHop: { transport: b.source.transport, host: b.source.address, port: b.source.port } } : {}),
+      ...(b.flowId ? { flowId: b.flowId } : {}),
+    });
+  }
+  if (legs.length === 0 && u.contact) {
+    const profile = profiles.forUser(u.profile, false);
+    legs.push({ kind: legKind(profile), profile, uri: u.contact });
+  }
+  return legs;
+}
 const NUMBER = /^\+?[0-9]{1,20}$/;
 
 /**
@@ -128,28 +174,16 @@ export function planCall(input: PlanCallInput): CallPlan {
   if (!aProfile) return { ok: false, status: 503, reason: 'Caller Profile Missing' };
   const a: LegPlan = { kind: legKind(aProfile), profile: aProfile };
 
-  const legs: Array<Omit<CalleeLegPlan, 'media'>> = [];
+  let legs: LegDraft[] = [];
   let fork: 'parallel' | 'sequential' = 'parallel';
+  let ring: RingPlan | undefined;
   let targetTrunk: Trunk | undefined;
   const t = route.target;
   switch (t.kind) {
     case 'user': {
       const u = input.user(t.user);
       if (!u) return { ok: false, status: 404, reason: 'Not Found' };
-      for (const b of input.bindings) {
-        // do not ring the device that is calling
-        if (caller.kind === 'user' && caller.user === u.name && caller.flowId !== undefined && b.flowId === caller.flowId) continue;
-        const profile = profiles.forUser(u.profile, isWs(b.source?.transport));
-        legs.push({
-          kind: legKind(profile), profile, uri: b.contact,
-          ...(b.source ? { nextHop: { transport: b.source.transport, host: b.source.address, port: b.source.port } } : {}),
-          ...(b.flowId ? { flowId: b.flowId } : {}),
-        });
-      }
-      if (legs.length === 0 && u.contact) {
-        const profile = profiles.forUser(u.profile, false);
-        legs.push({ kind: legKind(profile), profile, uri: u.contact });
-      }
+      legs = userLegs(u, input.bindings, caller, profiles);
       if (legs.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable' };
       break;
     }
@@ -178,8 +212,21 @@ export function planCall(input: PlanCallInput): CallPlan {
       }
       break;
     }
-    case 'group':
-      return { ok: false, status: 480, reason: 'Groups Not Implemented' };
+    case 'group': {
+      const g = input.group?.(t.group);
+      if (!g) return { ok: false, status: 404, reason: 'Not Found' };
+      for (const name of g.members) {
+        // a member calling its own group is not rung
+        if (caller.kind === 'user' && caller.user === name) continue;
+        const u = input.user(name);
+        if (!u) continue;
+        for (const leg of userLegs(u, input.memberBindings?.(name) ?? [], caller, profiles)) legs.push({ ...leg, member: name });
+      }
+      if (legs.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable' };
+      fork = g.ring;
+      ring = { group: g.name, memberTimeoutMs: g.memberTimeoutSeconds * 1000, totalTimeoutMs: g.timeoutSeconds * 1000 };
+      break;
+    }
   }
 
   const b: CalleeLegPlan[] = [];
@@ -189,7 +236,7 @@ export function planCall(input: PlanCallInput): CallPlan {
   }
   if (b.length === 0) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
 
-  return { ok: true, rule: route.rule, a, b, fork, callerId: callerId(input, targetTrunk) };
+  return { ok: true, rule: route.rule, a, b, fork, ...(ring ? { ring } : {}), callerId: callerId(input, targetTrunk) };
 }
 
 function callerId(input: PlanCallInput, target: Trunk | undefined): CallerIdPlan {

@@ -47,9 +47,13 @@ class FakeMedia implements MediaPort {
     this.applyReqs.push(req);
     return { ...LOCAL, setup: 'active' };
   }
+  /** ICE restarts asked for (`restartIce`): each one gives new local credentials, as the engine does. */
+  iceRestarts = 0;
   async update(_callId: string, req: UpdateRequest): Promise<WebRtcLocalParams> {
     this.updates.push(req);
-    return { ...LOCAL, setup: 'active' };
+    if (req.restartIce) this.iceRestarts++;
+    const ice = this.iceRestarts === 0 ? {} : { iceUfrag: `new${this.iceRestarts}`, icePwd: `newpassword${this.iceRestarts}newpassword` };
+    return { ...LOCAL, ...ice, setup: 'active' };
   }
   async closeCall(callId: string): Promise<void> {
     this.closes.set(callId, (this.closes.get(callId) ?? 0) + 1);
@@ -252,9 +256,9 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     expect(t.media.updates).to.have.length(0);
   });
 
-  it('browser → browser and phone → phone are refused with 488 and a Warning, nothing allocated', async () => {
-    for (const [a, b] of [['webrtc', 'webrtc'], ['sip', 'sip']] as const) {
-      const t = setup(plan(a, b), a === 'webrtc' ? BROWSER_OFFER : PHONE_OFFER);
+  it('phone → phone is refused with 488 and a Warning, nothing allocated (browser → browser: session-browser-browser.test.ts)', async () => {
+    {
+      const t = setup(plan('sip', 'sip'), PHONE_OFFER);
       await t.factory.create(t.request);
       expect(t.res.sent.map((s) => s.status)).to.deep.equal([488]);
       expect(t.res.sent[0].opts?.headers?.['Warning']).to.match(/not supported/);
@@ -342,6 +346,11 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     expect(t.media.updates[0]).to.deep.equal({ restartIce: true });
     expect(t.media.updates[1].webrtc?.iceUfrag).to.be.a('string');
     expect(t.media.updates[1].rtp, 'SIP leg untouched').to.equal(undefined);
+    // The answer carries the engine's new credentials (RFC 8839 §4.4.1.1.1), the fingerprint unchanged.
+    const answer = String(res.sent[0].opts?.body ?? '');
+    expect(answer).to.match(/^a=ice-ufrag:new1\r?$/m).and.to.match(/^a=ice-pwd:newpassword1newpassword\r?$/m);
+    expect(answer).to.not.match(/a=ice-ufrag:abcd/);
+    expect(answer).to.contain(`a=fingerprint:sha-256 ${LOCAL.fingerprint.value}`);
   });
 
   it('a re-INVITE from the phone (hold) is relayed to the browser as a WebRTC offer; the browser answer goes back as SIP', async () => {

@@ -43,6 +43,22 @@ describe('app/calls: INVITE handler', () => {
     await app.close();
   });
 
+  it('a group route: every member\'s bindings are looked up; the plan rings them all with the group\'s fork mode and timeouts', async () => {
+    const created: CallSessionRequest[] = [];
+    const sessions: CallSessionFactory = { create: async (r) => { created.push(r); r.res.send(200); } };
+    const app = new TandemApp(appConfig({
+      groups: [{ name: 'sales', members: ['bob', 'lobby'], ring: 'sequential', memberTimeoutSeconds: 10, timeoutSeconds: 30 }],
+    }), { now, sessions });
+    await app.store.put({ aor: app.users.aor('bob'), contact: 'sip:bob@198.51.100.9:5062', expiresAt: t + 60_000, callId: 'r', cseq: 1, source: { transport: 'udp', address: '198.51.100.9', port: 5062 } });
+    const out = await app.invites.handle(authedInvite(app, 'sales'), new FakeRes());
+    expect(out.stage).to.equal('session');
+    const plan = created[0]!.plan;
+    expect(plan.b.map((l) => [l.member, l.uri])).to.deep.equal([['bob', 'sip:bob@198.51.100.9:5062'], ['lobby', 'sip:lobby@192.0.2.50:5060']]);
+    expect(plan.fork).to.equal('sequential');
+    expect(plan.ring).to.deep.equal({ group: 'sales', memberTimeoutMs: 10000, totalTimeoutMs: 30000 });
+    await app.close();
+  });
+
   it('without a session factory (src/session not built yet) a planned call gets 503, an unroutable one its plan status', async () => {
     const app = new TandemApp(appConfig(), { now });
     const res = new FakeRes();

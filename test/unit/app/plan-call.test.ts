@@ -4,6 +4,7 @@ import type { Caller } from '../../../src/app/auth/caller-auth.js';
 import { decideMedia, planCall, type CallPlan, type PlanCallInput } from '../../../src/app/calls/plan-call.js';
 import { BUILTIN_PROFILES, type PeerProfile } from '../../../src/app/profiles/peer-profiles.js';
 import type { Binding } from '../../../src/app/registrar/registrar-store.js';
+import type { GroupConfig } from '../../../src/config/schema.js';
 import { appConfig, REALM } from './test-config.js';
 
 const app = new TandemApp(appConfig());
@@ -13,10 +14,16 @@ const alice: Caller = { kind: 'user', user: 'alice', method: 'digest', overWebSo
 const aliceBrowser: Caller = { kind: 'user', user: 'alice', method: 'token', overWebSocket: true, flowId: 'wss:198.51.100.7:5000' };
 const pstn: Caller = { kind: 'trunk', trunk: app.trunks.get('pstn')! };
 
+/** Ring groups of these tests (the dial plan routes `sales` to group:sales). */
+let groups: GroupConfig[] = [];
+/** Bindings of group members, by user name. */
+let memberBindings: Record<string, Binding[]> = {};
+
 function plan(caller: Caller, dialed: string, bindings: Binding[] = [], presented: PlanCallInput['presented'] = {}): CallPlan {
   return planCall({
     caller, presented, route: app.dialPlan.route(dialed, caller.kind), bindings, profiles: app.profiles, domain: REALM,
     user: (n) => app.users.get(n), trunk: (n) => app.trunks.get(n),
+    group: (n) => groups.find((g) => g.name === n), memberBindings: (u) => memberBindings[u] ?? [],
   });
 }
 
@@ -64,10 +71,11 @@ describe('app/calls: planCall', () => {
     expect(plan(alice, 'nobody')).to.deep.include({ ok: false, status: 404 });
   });
 
-  it('no dial plan match: 404; an invalid dialed string: 484; groups are not implemented (480)', () => {
+  it('no dial plan match: 404; an invalid dialed string: 484; an unknown group: 404', () => {
     expect(plan(alice, '12')).to.deep.include({ ok: false, status: 404 });
     expect(plan(alice, 'a;b')).to.deep.include({ ok: false, status: 484 });
-    expect(plan(alice, 'sales')).to.deep.include({ ok: false, status: 480, reason: 'Groups Not Implemented' });
+    groups = [];
+    expect(plan(alice, 'sales')).to.deep.include({ ok: false, status: 404 });
   });
 
   it('outbound to a trunk: sequential failover over its addresses, E.164 number, asserted caller ID', () => {
@@ -100,6 +108,60 @@ describe('app/calls: planCall', () => {
   it('an untrusted trunk presents the From user', () => {
     const pbx: Caller = { kind: 'trunk', trunk: { ...app.trunks.get('pstn')!, callerId: { assert: false, trust: false, defaultNumber: '' } } };
     expect(ok(plan(pbx, '+442071234567', [binding('sip:a@h', 'udp', 5060)], { fromUser: '+4411', assertedUser: '+4499' })).callerId.user).to.equal('+4411');
+  });
+
+  describe('ring groups', () => {
+    afterEach(() => {
+      groups = [];
+      memberBindings = {};
+    });
+    const sales = (over: Partial<GroupConfig> = {}): GroupConfig => ({
+      name: 'sales', members: ['bob', 'lobby', 'alice'], ring: 'parallel', memberTimeoutSeconds: 15, timeoutSeconds: 45, ...over,
+    });
+
+    it('parallel: every member\'s bindings, or its static contact, one leg each, tagged with the member; ring timeouts in ms', () => {
+      groups = [sales()];
+      memberBindings = {
+        bob: [binding('sip:bob@198.51.100.9:5062', 'udp', 5062), binding('sip:bob@198.51.100.9:5064', 'udp', 5064)],
+        alice: [binding('sip:alice@198.51.100.9:5070', 'udp', 5070)],
+      };
+      const p = ok(plan(pstn, 'sales'));
+      expect(p.fork).to.equal('parallel');
+      expect(p.ring).to.deep.equal({ group: 'sales', memberTimeoutMs: 15000, totalTimeoutMs: 45000 });
+      expect(p.b.map((l) => [l.member, l.uri, l.profile.name])).to.deep.equal([
+        ['bob', 'sip:bob@198.51.100.9:5062', 'deskphone'],
+        ['bob', 'sip:bob@198.51.100.9:5064', 'deskphone'],
+        ['lobby', 'sip:lobby@192.0.2.50:5060', 'deskphone'],
+        ['alice', 'sip:alice@198.51.100.9:5070', 'deskphone'],
+      ]);
+      expect(p.a.kind).to.equal('sip');
+    });
+
+    it('sequential keeps the member order; a member calling its own group is not rung; members without a contact are skipped', () => {
+      groups = [sales({ ring: 'sequential', timeoutSeconds: 0 })];
+      memberBindings = { alice: [binding('sip:alice@198.51.100.9:5070', 'udp', 5070)] };
+      const p = ok(plan(alice, 'sales'));
+      expect(p.fork).to.equal('sequential');
+      expect(p.ring).to.deep.equal({ group: 'sales', memberTimeoutMs: 15000, totalTimeoutMs: 0 });
+      // bob has no binding and no static contact; alice is the caller
+      expect(p.b.map((l) => l.member)).to.deep.equal(['lobby']);
+    });
+
+    it('a group with no reachable member: 480; members that share no codec with the caller are dropped (488 when none is left)', () => {
+      groups = [sales({ members: ['bob'] })];
+      expect(plan(pstn, 'sales')).to.deep.equal({ ok: false, status: 480, reason: 'Temporarily Unavailable' });
+      groups = [sales({ members: ['vault', 'lobby'] })];
+      expect(ok(plan(pstn, 'sales')).b.map((l) => l.member)).to.deep.equal(['lobby']);
+      groups = [sales({ members: ['vault'] })];
+      expect(plan(pstn, 'sales')).to.deep.include({ ok: false, status: 488 });
+    });
+
+    it('a browser member\'s WebSocket binding becomes a webrtc leg', () => {
+      groups = [sales({ members: ['alice', 'lobby'] })];
+      memberBindings = { alice: [binding('sip:x@y.invalid;transport=ws', 'wss', 6000, 'wss:198.51.100.9:6000')] };
+      const p = ok(plan(pstn, 'sales'));
+      expect(p.b.map((l) => [l.member, l.kind])).to.deep.equal([['alice', 'webrtc'], ['lobby', 'sip']]);
+    });
   });
 
   it('no codec in common and no Opus/G.711 pair: 488', () => {

@@ -79,6 +79,13 @@ describe('config: app sections (users, profiles, trunks, dialplan, auth)', () =>
     expect(Object.isFrozen(c.users[0])).to.equal(true);
   });
 
+  it('groups: defaults (parallel, 20 s per member, 60 s overall) and a group: rule naming a configured group', () => {
+    const c = load('users:\n  - name: a\n    password: x\n  - name: b\n    password: y\ngroups:\n  - name: sales\n    members: [b, a]\n'
+      + 'dialplan:\n  rules:\n    - name: did\n      from: [trunk]\n      match: "100"\n      to: group:sales\n');
+    expect(c.groups).to.deep.equal([{ name: 'sales', members: ['b', 'a'], ring: 'parallel', memberTimeoutSeconds: 20, timeoutSeconds: 60 }]);
+    expect(loadConfig({ env: {} }).groups).to.deep.equal([]);
+  });
+
   it('a trunk without register gets null', () => {
     expect(load('trunks:\n  - name: t\n    addresses: [192.0.2.1]\n').trunks[0].register).to.equal(null);
   });
@@ -109,6 +116,11 @@ describe('config: app sections (users, profiles, trunks, dialplan, auth)', () =>
     ['dialplan:\n  rules:\n    - name: r\n      match: "1"\n      to: trunk:missing\n', 'dialplan.rules[0].to', 'unknown trunk'],
     ['dialplan:\n  rules:\n    - name: r\n      match: "1"\n      to: phone:x\n', 'dialplan.rules[0].to', 'user:NAME'],
     ['dialplan:\n  rules:\n    - name: r\n      match: "1"\n      from: [anyone]\n      to: user:$user\n', 'dialplan.rules[0].from', 'user or trunk'],
+    ['dialplan:\n  rules:\n    - name: r\n      match: "1"\n      to: group:missing\n', 'dialplan.rules[0].to', 'unknown group'],
+    ['users:\n  - name: a\n    password: x\ngroups:\n  - name: g\n    members: [a, b]\n', 'groups[0].members', 'unknown user "b"'],
+    ['groups:\n  - name: g\n    members: []\n', 'groups[0].members', 'at least 1'],
+    ['users:\n  - name: a\n    password: x\ngroups:\n  - name: g\n    members: [a]\n    ring: random\n', 'groups[0].ring', 'one of'],
+    ['users:\n  - name: a\n    password: x\ngroups:\n  - name: g\n    members: [a]\n    memberTimeoutSeconds: 0\n', 'groups[0].memberTimeoutSeconds', 'between'],
     ['auth:\n  tokenSecret: short\n', 'auth.tokenSecret', 'at least 16'],
     ['registrar:\n  minExpires: 600\n  maxExpires: 60\n', 'registrar.minExpires', 'maxExpires'],
   ];
