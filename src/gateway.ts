@@ -112,6 +112,7 @@ export class Gateway {
       ...(m.workers > 0 ? { workers: m.workers } : {}),
       workerKind: m.workerKind,
       opusComplexity: m.opusComplexity,
+      packetIo: m.packetIo,
       bindAddress: m.bindAddress,
       announcedAddresses: [sdpAddress],
       portMin: m.portMin,
@@ -122,10 +123,17 @@ export class Gateway {
       onEvent: (callId, event) => this.sessions?.onMediaEvent(callId, event),
     });
     // What the media workers actually loaded (thread workers cannot use the native Opus addon).
-    const workerOpus = [...new Set((await this.engine.workerStats()).map((w) => w.opusEncoder))].join(',');
+    const wstats = await this.engine.workerStats();
+    const workerOpus = [...new Set(wstats.map((w) => w.opusEncoder))].join(',');
+    // Packet I/O the workers use: 'native' (batched UDP pump) unless its addon did not load there.
+    const packetIo = [...new Set(wstats.map((w) => w.packetIo ?? 'node'))].join(',');
+    const packetIoFallback = wstats.find((w) => w.packetIoFallback)?.packetIoFallback ?? null;
+    if (packetIoFallback !== null) {
+      this.logger.warn({ requested: m.packetIo, reason: packetIoFallback }, 'media.packetIo: native UDP pump not loaded, falling back to node:dgram');
+    }
     this.logger.info({
-      workers: this.engine.workerCount, opus: { encoder: workerOpus, decoder: opusBackends().decoder }, ports: `${m.portMin}-${m.portMax}`, address: sdpAddress,
-    }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s), Opus encoder ${workerOpus}`);
+      workers: this.engine.workerCount, opus: { encoder: workerOpus, decoder: opusBackends().decoder }, packetIo, ports: `${m.portMin}-${m.portMax}`, address: sdpAddress,
+    }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s), Opus encoder ${workerOpus}, packet I/O ${packetIo}`);
     // Embedded mode: the SIP transport layer tells when a connection closes (bindings go, calls on
     // it end) and what a WebSocket upgrade carried (browser tokens). Remote mode has no such hook:
     // calls of a dropped browser end on RTP inactivity or calls.maxDurationSeconds.
@@ -133,6 +141,7 @@ export class Gateway {
     this.sessions = new SessionFactory({
       srf: srf as unknown as SessionSrf, media: this.engine, sdpAddress, domain: cfg.auth.realm,
       maxDurationMs: cfg.calls.maxDurationSeconds * 1000,
+      sessionExpiresSeconds: cfg.calls.sessionExpiresSeconds,
       ...(flows ? { flows } : {}),
     });
     this.app = new TandemApp(cfg, {

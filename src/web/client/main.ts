@@ -325,6 +325,8 @@ const api = {
   hangup: () => phone.hangup(),
   hold: () => phone.hold(),
   unhold: () => phone.unhold(),
+  /** ICE restart: re-INVITE with an `iceRestart` offer (test hook; no button). */
+  restartIce: () => phone.restartIce(),
   mute: () => phone.setMuted(true),
   unmute: () => phone.setMuted(false),
   sendDtmf: (digits: string, opts?: { transport?: DtmfTransport; duration?: number; interToneGap?: number }) => phone.sendDtmf(digits, opts),

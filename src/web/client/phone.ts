@@ -286,6 +286,36 @@ export class TandemPhone {
     });
   }
 
+  /**
+   * ICE restart (RFC 8445 §9, RFC 8839 §4.4.1.1.1): a re-INVITE whose offer is made with
+   * `iceRestart: true` (new ice-ufrag/ice-pwd, freshly gathered candidates); the call, its DTLS
+   * association and SRTP keys stay. Resolves once the answer is applied; the browser's ICE then
+   * checks the new pairs and goes back to connected. A refused re-INVITE ends the call (JsSIP).
+   */
+  restartIce(): Promise<void> {
+    const s = this.session;
+    if (!s || this.state.call !== 'active') return Promise.reject(new Error('no active call'));
+    this.log('ice-restart');
+    return new Promise<void>((resolve, reject) => {
+      const off = this.subscribe((ev) => {
+        if (ev.type !== 'call-ended' && ev.type !== 'call-failed') return;
+        finish();
+        reject(new Error('the call ended during the ICE restart'));
+      });
+      const timer = setTimeout(() => { finish(); reject(new Error('ICE restart timed out')); }, 15000);
+      const finish = (): void => { clearTimeout(timer); off(); };
+      const started = s.renegotiate({ rtcOfferConstraints: { iceRestart: true, offerToReceiveAudio: true, offerToReceiveVideo: false } }, () => {
+        finish();
+        this.log('ice-restarted');
+        resolve();
+      });
+      if (!started) {
+        finish();
+        reject(new Error('cannot restart ICE now (another re-INVITE is in progress)'));
+      }
+    });
+  }
+
   /** Mutes (true) or unmutes (false) the microphone. */
   setMuted(muted: boolean): void {
     const s = this.session;
