@@ -85,7 +85,8 @@ export class SipText {
       m.status = Number(resp[1]);
       m.reason = resp[2].trim();
     } else {
-      const req = /^([A-Za-z][\w.!%*+`'~-]*)\s+(\S+)\s+SIP\/2\.0\s*$/i.exec(start.trim());
+      // Method = token (RFC 3261 §25.1): it may start with any token character (RFC 4475 §3.1.1.2).
+      const req = /^([\w.!%*+`'~-]+)\s+(\S+)\s+SIP\/2\.0\s*$/i.exec(start.trim());
       if (!req) throw new ValidationError('ERR_DRACHTIO_SIP_TEXT', 'invalid start line', { data: { start } });
       m.method = req[1];
       m.uri = req[2];

@@ -8,6 +8,8 @@
  * Phone calls browser:  {@link sipOfferToWebrtc} → (WebRTC answer) → {@link webrtcAnswerToSip}.
  * Browser calls browser: {@link webrtcOfferToWebrtc} → (WebRTC answer) → {@link webrtcAnswerToWebrtc}
  * (both legs WebRTC, state in {@link RelayLegs}).
+ * Phone calls phone:  {@link sipOfferToSip} → (SIP answer) → {@link sipAnswerToSip} (both legs
+ * RTP/AVP or SDES, state in {@link RelayLegs}).
  * Each call keeps a {@link CallSdpLegs} (from {@link createLegState}) and
  * passes the returned `legs` into the next translation; re-offers (hold,
  * resume, codec change, ICE restart) use the same functions.
@@ -36,4 +38,8 @@ export {
   webrtcOfferToWebrtc, webrtcAnswerToWebrtc, type RelayLegs, type WebRtcOfferToWebRtcOptions, type WebRtcAnswerToWebRtcOptions,
   type PendingWebRtcRelay, type RelayCodecPlan, type RelayOfferTranslation, type RelayAnswerTranslation,
 } from './webrtc-to-webrtc.js';
+export {
+  sipOfferToSip, sipAnswerToSip, type SipOfferToSipOptions, type SipAnswerToSipOptions, type PendingSipRelay, type SipRelayCodecPlan,
+  type SipRelayOfferTranslation, type SipRelayAnswerTranslation,
+} from './sip-to-sip.js';
 export type * from './types.js';

@@ -19,6 +19,7 @@ import { dtmfEventOf, formatDtmfRelay, parseDtmfInfo, type DtmfInfoDigit } from 
 import type { ProvisionalResponse, SessionDialog, SessionRequest, SessionResponse, SessionSrf, UacFailure } from './srf-types.js';
 import { BLegFork, planRinging, type RingWave } from './b-leg-fork.js';
 import { BrowserPair } from './browser-browser.js';
+import { PhonePair } from './phone-pair.js';
 
 /** Options of a {@link CallSession}. */
 export interface CallSessionOptions {
@@ -100,6 +101,8 @@ export class CallSession {
   private earlyAnswer: { sipSdp: string; answer: AnswerTranslation } | null = null;
   /** Browser → browser calls (A and B WebRTC, src/session/browser-browser.ts); null otherwise. */
   private pair: BrowserPair | null = null;
+  /** Phone → phone calls (A and B SIP/RTP, src/session/phone-pair.ts); null otherwise. */
+  private phones: PhonePair | null = null;
   private earlyWork: Promise<void> = Promise.resolve();
   private endedPromise: Promise<void> | null = null;
   private maxTimer: NodeJS.Timeout | null = null;
@@ -168,8 +171,15 @@ export class CallSession {
     try {
       const first = plan.b[0];
       if (!first) throw new SessionError('ERR_SESSION_NO_TARGET', 'no B leg in the plan', { data: { sipStatus: 480 } });
+      // Phone → phone: both legs SIP (RTP/AVP or SDES), media anchored here (phone-pair.ts).
       if (plan.a.kind === 'sip' && first.kind === 'sip') {
-        throw new SessionError('ERR_SESSION_UNSUPPORTED_LEGS', 'phone to phone (RTP to RTP) calls are not supported by the media engine yet', { data: { sipStatus: 488 } });
+        this.phones = new PhonePair({
+          media: this.opts.media, mediaId: this.mediaId, sdpAddress: this.opts.sdpAddress, logger: this.log.call,
+          a: { media: plan.a.profile.media as SipProfile, ...(plan.a.profile.ptime !== undefined ? { ptime: plan.a.profile.ptime } : {}) },
+          b: { media: first.profile.media as SipProfile, ...(first.profile.ptime !== undefined ? { ptime: first.profile.ptime } : {}) },
+          // no transcoding between phones: only the codecs both profiles allow are relayed
+          codecs: first.media.transcode ? [] : first.media.codecs,
+        });
       }
       // Browser → browser: both legs WebRTC, media anchored here (browser-browser.ts).
       if (plan.a.kind === 'webrtc' && first.kind === 'webrtc') {
@@ -182,7 +192,7 @@ export class CallSession {
       if (!offer || offer.trim() === '') {
         throw new SessionError('ERR_SESSION_NO_SDP', 'INVITE without SDP offer (late offer) is not supported', { data: { sipStatus: 488 } });
       }
-      this.alloc = await this.opts.media.allocate(this.mediaId, this.pair ? this.pair.allocateRequest() : {
+      this.alloc = await this.opts.media.allocate(this.mediaId, this.pair ? this.pair.allocateRequest() : this.phones ? this.phones.allocateRequest() : {
         offerer: plan.a.kind === 'sip', bridge: 'rtp', webrtcSsrc: this.identity.ssrc,
         ...(plan.a.kind === 'webrtc' && plan.a.profile.ice === 'lite' ? { iceLite: true } : {}),
         ...(plan.a.kind === 'sip' && first.profile.ice === 'lite' ? { iceLite: true } : {}),
@@ -190,6 +200,7 @@ export class CallSession {
       this.mediaAllocated = true;
       this.webrtcLocal = webrtcLocalMedia(this.alloc.webrtc, this.identity, this.opts.sdpAddress);
       if (this.pair) this.pair.allocated(this.alloc);
+      else if (this.phones) this.phones.allocated(this.alloc);
       else if (!this.alloc.rtp) throw new SessionError('ERR_SESSION_MEDIA', 'the engine gave no RTP endpoint', { data: { sipStatus: 503 } });
       this.checkAlive();
       // B legs ring in waves (b-leg-fork.ts): all legs of a wave at once (sendB forks), next wave
@@ -203,6 +214,7 @@ export class CallSession {
         this.wave = wave;
         try {
           if (this.pair) await this.browserToBrowser(this.pair, b, offer);
+          else if (this.phones) await this.phoneToPhone(this.phones, b, offer);
           else if (plan.a.kind === 'webrtc') await this.browserToPhone(b, offer);
           else await this.phoneToBrowser(b, offer);
           lastErr = null;
@@ -276,6 +288,37 @@ export class CallSession {
     });
     this.checkAlive();
     const answer = await pair.answerFromCallee(dialog.remote.sdp);
+    this.checkAlive();
+    await this.answerA(answer);
+  }
+
+  /**
+   * A = phone, B = phone (both SIP/RTP): A's offer is relayed to B with Tandem's address, ports and
+   * B's profile (phone-pair.ts); 180 is relayed, a 183 with SDP becomes early media toward A (183
+   * with the translated answer), B's answer becomes A's answer.
+   */
+  private async phoneToPhone(phones: PhonePair, b: CalleeLegPlan, phoneOffer: string): Promise<void> {
+    phones.setCallee({ media: b.profile.media as SipProfile, ...(b.profile.ptime !== undefined ? { ptime: b.profile.ptime } : {}) }, b.media.transcode ? [] : b.media.codecs);
+    const offer = phones.offerToCallee(phoneOffer);
+    let early = false;
+    const dialog = await this.sendB(b, offer, (p) => {
+      if (p.status === 183 && p.body && p.body.trim() !== '' && !early) {
+        early = true;
+        const sdp = p.body;
+        this.earlyWork = this.earlyWork.then(async () => {
+          if (this.state !== 'calling' || this.canceled) return;
+          const answer = await phones.answerFromCallee(sdp);
+          this.log.a.info({ status: 183 }, 'early media');
+          this.res.send(183, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
+        }).catch((err: unknown) => this.log.a.warn({ err: errText(err) }, 'early media SDP refused; waiting for the answer'));
+      } else if (p.status === 180 || p.status === 183) {
+        this.res.send(p.status === 183 && !early ? 180 : p.status);
+      }
+    });
+    await this.earlyWork;
+    this.checkAlive();
+    const answer = await phones.answerFromCallee(dialog.remote.sdp);
+    phones.settled();
     this.checkAlive();
     await this.answerA(answer);
   }
@@ -555,7 +598,7 @@ export class CallSession {
         .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'DTMF INFO relay failed'));
     };
     const sendDtmf = this.opts.media.sendDtmf?.bind(this.opts.media);
-    if (kind === 'sip' && phoneDtmf === 'info' && sendDtmf) {
+    if (kind === 'sip' && phoneDtmf === 'info' && sendDtmf && !this.phones) {
       // Phone speaks INFO only: the browser gets the digit as RFC 4733 packets; 200 once the engine took it.
       // The engine refuses when the browser negotiated no telephone-event: the INFO is relayed as INFO then.
       const digit = d;
@@ -621,6 +664,7 @@ export class CallSession {
       }
       const kind = from === 'a' ? this.opts.request.plan.a.kind : this.bLeg!.kind;
       const sdp = this.pair ? await this.pair.reoffer(from, body, other)
+        : this.phones ? await this.phones.reoffer(from, body, other)
         : kind === 'webrtc' ? await this.reofferFromBrowser(body, other) : await this.reofferFromPhone(body, other);
       rs.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
       log.info('re-INVITE relayed');

@@ -1,12 +1,13 @@
 import { TandemError, UnsupportedError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { MediaBridge } from '../bridge/index.js';
-import type { PayloadFormat } from '../leg.js';
+import { newLegCounters, type PayloadFormat } from '../leg.js';
 import type { PortPool } from '../net/index.js';
 import { RtpLeg } from '../rtp-leg/index.js';
 import type { DtlsCertificate } from '../webrtc/certificate.js';
 import type { WebRtcLocalParams, WebRtcRemoteParams } from '../webrtc/types.js';
 import { WebRtcLeg } from '../webrtc/webrtc-leg.js';
+import { NO_WEBRTC_PARAMS } from './protocol.js';
 import type {
   AllocateRequest, AllocateResult, ApplyRequest, ApplyResult, BridgeParams, CallEvent, CallStats, RtpRemoteParams, SendDtmfRequest,
   UpdateRequest, WorkerConfig,
@@ -35,6 +36,9 @@ export class CallMedia {
   private bridge: MediaBridge | null = null;
   private webrtcFormats: PayloadFormat[] | null = null;
   private rtpFormats: PayloadFormat[] | null = null;
+  /** Mode 'rtp-rtp': the second RTP leg (callee phone). */
+  private rtpB: RtpLeg | null = null;
+  private rtpBFormats: PayloadFormat[] | null = null;
   private bridgeParams: BridgeParams = {};
   private lastRx = 0;
   private lastRxAt = 0;
@@ -55,6 +59,7 @@ export class CallMedia {
 
   async allocate(req: AllocateRequest): Promise<AllocateResult> {
     this.mode = req.bridge;
+    if (req.bridge === 'rtp-rtp') return this.allocateRtpPair(req);
     if (req.webrtcSsrc !== undefined) { this.webrtcSsrc = req.webrtcSsrc >>> 0; this.echoSsrc = this.webrtcSsrc; }
     const leg = await WebRtcLeg.create({
       portPool: this.pool, bindAddress: this.cfg.bindAddress, announcedAddresses: this.cfg.announcedAddresses,
@@ -101,6 +106,60 @@ export class CallMedia {
     };
   }
 
+  /**
+   * Mode 'rtp-rtp' (phone → phone): two RTP legs from this worker's pool, each with its own
+   * RTP/RTCP ports, latching and inactivity timer; no WebRTC leg.
+   */
+  private async allocateRtpPair(req: AllocateRequest): Promise<AllocateResult> {
+    const mk = async (mux: boolean, name: 'rtp' | 'rtpB'): Promise<RtpLeg> => {
+      const leg = await RtpLeg.create({
+        localAddress: this.cfg.bindAddress, pool: this.pool, rtcpMux: mux, remote: null, formats: [],
+        inactivityTimeoutMs: this.cfg.rtpTimeoutMs, logger: this.log.child({ leg: name }),
+      });
+      leg.onInactive = (idleMs) => this.emit({ kind: 'inactivity', leg: name, idleMs });
+      return leg;
+    };
+    this.rtp = await mk(req.rtcpMux ?? false, 'rtp');
+    try {
+      this.rtpB = await mk(req.rtcpMuxB ?? false, 'rtpB');
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    if (this.closed) this.close();
+    const a = this.rtp;
+    const b = this.rtpB;
+    if (!a || !b) throw new UnsupportedError('ERR_MEDIA_CLOSED', 'call closed during allocation', { data: { callId: this.callId } });
+    const address = this.cfg.announcedAddresses[0];
+    return {
+      webrtc: { ...NO_WEBRTC_PARAMS },
+      rtp: { address, rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort },
+      rtpB: { address, rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort },
+      worker: this.cfg.index,
+    };
+  }
+
+  /** Apply/update of a 'rtp-rtp' call: both RTP legs, then the bridge. */
+  private applyRtpPair(req: ApplyRequest | UpdateRequest): ApplyResult {
+    if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
+    if (req.rtp) this.applyRtp(req.rtp);
+    if (req.rtpB) this.applyRtpB(req.rtpB);
+    if (req.rtp || req.rtpB || req.bridge) this.rebuildBridge();
+    return { ...NO_WEBRTC_PARAMS };
+  }
+
+  private applyRtpB(p: Partial<RtpRemoteParams>): void {
+    const rtp = this.rtpB;
+    if (!rtp) throw new UnsupportedError('ERR_MEDIA_NO_RTP_LEG', 'call was allocated without a second RTP leg', { data: { callId: this.callId } });
+    rtp.update({
+      ...(p.remote !== undefined ? { remote: p.remote } : {}),
+      ...(p.formats !== undefined ? { formats: p.formats } : {}),
+      ...(p.srtp !== undefined ? { srtp: p.srtp } : {}),
+      ...(p.direction !== undefined ? { direction: p.direction } : {}),
+    });
+    if (p.formats !== undefined) this.rtpBFormats = p.formats;
+  }
+
   /** Our parameters of both WebRTC legs (`webrtcB` only in mode 'webrtc'). */
   private localResult(a: WebRtcLocalParams): ApplyResult {
     const b = this.webrtcB;
@@ -113,6 +172,7 @@ export class CallMedia {
   }
 
   apply(req: ApplyRequest): ApplyResult {
+    if (this.mode === 'rtp-rtp') return this.applyRtpPair(req);
     const leg = this.requireLeg();
     if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
     if (req.webrtc) this.applyWebrtc(leg, req.webrtc);
@@ -123,6 +183,7 @@ export class CallMedia {
   }
 
   update(req: UpdateRequest): ApplyResult {
+    if (this.mode === 'rtp-rtp') return this.applyRtpPair(req);
     const leg = this.requireLeg();
     let local = leg.localParams();
     if (req.bridge) this.bridgeParams = { ...this.bridgeParams, ...req.bridge };
@@ -165,6 +226,9 @@ export class CallMedia {
     if (this.mode === 'webrtc' && this.webrtcB && this.webrtcBFormats) {
       return { leg: this.webrtcB, formats: this.webrtcBFormats, sendPt: this.bridgeParams.webrtcBSendPt, sendSsrc: this.bridgeParams.webrtcBSsrc ?? this.webrtcBSsrc, ptimeMs: undefined };
     }
+    if (this.mode === 'rtp-rtp' && this.rtpB && this.rtpBFormats) {
+      return { leg: this.rtpB, formats: this.rtpBFormats, sendPt: this.bridgeParams.rtpBSendPt, sendSsrc: this.bridgeParams.rtpBSsrc, ptimeMs: this.bridgeParams.rtpBPtimeMs };
+    }
     if (this.mode === 'rtp' && this.rtp && this.rtpFormats) {
       return { leg: this.rtp, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, sendSsrc: this.bridgeParams.rtpSsrc, ptimeMs: this.bridgeParams.rtpPtimeMs };
     }
@@ -174,7 +238,11 @@ export class CallMedia {
   /** (Re)build the bridge once both sides have formats; a codec change builds a new one. */
   private rebuildBridge(): void {
     const bSide = this.bSide();
-    if (!this.webrtc || !this.webrtcFormats || !bSide) return;
+    // Leg a: the (first) WebRTC leg, or in mode 'rtp-rtp' the caller's RTP leg.
+    const aSide = this.mode === 'rtp-rtp'
+      ? (this.rtp && this.rtpFormats ? { leg: this.rtp as WebRtcLeg | RtpLeg, formats: this.rtpFormats, sendPt: this.bridgeParams.rtpSendPt, sendSsrc: this.bridgeParams.rtpSsrc, ptimeMs: this.bridgeParams.rtpPtimeMs } : null)
+      : (this.webrtc && this.webrtcFormats ? { leg: this.webrtc as WebRtcLeg | RtpLeg, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt, sendSsrc: this.bridgeParams.webrtcSsrc ?? this.webrtcSsrc, ptimeMs: undefined } : null);
+    if (!aSide || !bSide) return;
     // Same legs in the same roles: the new bridge continues both outgoing streams (same SSRC, next
     // sequence number, timestamp advanced by the wall time; RFC 3550 §5.1), e.g. across hold/resume.
     const state = this.bridge?.outputState() ?? null;
@@ -182,7 +250,7 @@ export class CallMedia {
     this.bridge = null;
     try {
       this.bridge = new MediaBridge({
-        a: { leg: this.webrtc, formats: this.webrtcFormats, sendPt: this.bridgeParams.webrtcSendPt, sendSsrc: this.bridgeParams.webrtcSsrc ?? this.webrtcSsrc },
+        a: { leg: aSide.leg, formats: aSide.formats, sendPt: aSide.sendPt, sendSsrc: aSide.sendSsrc, ...(aSide.ptimeMs !== undefined ? { ptimeMs: aSide.ptimeMs } : {}) },
         b: {
           leg: bSide.leg, formats: bSide.formats, sendPt: bSide.sendPt, ptimeMs: bSide.ptimeMs, sendSsrc: bSide.sendSsrc,
         },
@@ -237,8 +305,18 @@ export class CallMedia {
   }
 
   stats(worker: number): CallStats {
-    const leg = this.requireLeg();
     const b = this.bridge;
+    if (this.mode === 'rtp-rtp') {
+      if (!this.rtp || !this.rtpB) throw new UnsupportedError('ERR_MEDIA_NOT_ALLOCATED', 'call has no RTP legs', { data: { callId: this.callId } });
+      return {
+        callId: this.callId, worker, webrtc: placeholderWebRtcStats(), rtp: { ...this.rtp.counters }, rtpB: { ...this.rtpB.counters },
+        bridge: b ? {
+          webrtcToRtp: { ...b.aToB }, rtpToWebrtc: { ...b.bToA },
+          encoderComplexity: { webrtcToRtp: b.encoderComplexity().aToB, rtpToWebrtc: b.encoderComplexity().bToA },
+        } : null,
+      };
+    }
+    const leg = this.requireLeg();
     return {
       callId: this.callId, worker, webrtc: leg.stats(), rtp: this.rtp ? { ...this.rtp.counters } : null,
       ...(this.webrtcB ? { webrtcB: this.webrtcB.stats() } : {}),
@@ -265,5 +343,16 @@ export class CallMedia {
     this.rtp = null;
     this.webrtcB?.close();
     this.webrtcB = null;
+    this.rtpB?.close();
+    this.rtpB = null;
   }
+}
+
+/** Zeroed WebRTC leg stats for a 'rtp-rtp' call (it has no WebRTC leg). */
+function placeholderWebRtcStats(): CallStats['webrtc'] {
+  return {
+    iceState: 'closed', dtlsState: 'closed', srtpProfile: null, selected: null, localPort: 0, counters: newLegCounters(),
+    ice: { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0, restarts: 0, restarting: false, roleSwitches: 0, controlling: false },
+    rtcpReceived: 0,
+  };
 }

@@ -43,6 +43,14 @@ export type BridgeMode =
    * browsers use the same codec), re-encrypting per leg; RTCP is terminated per leg.
    */
   | 'webrtc'
+  /**
+   * RTP leg ↔ bridge ↔ a second RTP leg (phone → phone through Tandem): two SIP-side endpoints,
+   * each with its own RTP/RTCP ports, plain RTP or SDES-SRTP and symmetric latching; the bridge
+   * relays between them (passthrough with SSRC/seq/ts rewrite on a shared G.711 codec,
+   * repacketization when ptimes differ, RFC 4733 relayed with PT mapping); RTCP terminated per
+   * leg. No WebRTC leg: the `webrtc` fields of results are {@link NO_WEBRTC_PARAMS} placeholders.
+   */
+  | 'rtp-rtp'
   /** Echo what the browser sends back to it (diagnostics, tests, benchmarks of the WebRTC path). */
   | 'echo';
 
@@ -68,7 +76,17 @@ export interface AllocateRequest {
   offererB?: boolean;
   /** Bridge 'webrtc': SSRC of the stream sent toward the second WebRTC leg (its `a=ssrc`). Default: random. */
   webrtcBSsrc?: number;
+  /** Bridge 'rtp-rtp': the second RTP leg (callee phone) multiplexes RTCP on its RTP port. Default false. */
+  rtcpMuxB?: boolean;
 }
+
+/**
+ * Placeholder WebRTC parameters returned in `webrtc` / as the apply result by a call allocated
+ * with bridge 'rtp-rtp' (it has no WebRTC leg): empty credentials, no candidates.
+ */
+export const NO_WEBRTC_PARAMS: Readonly<WebRtcLocalParams> = Object.freeze({
+  iceUfrag: '', icePwd: '', iceLite: false, candidates: [], fingerprint: { algorithm: 'sha-256', value: '' }, setup: 'active',
+});
 
 /** The RTP endpoint's local transport, for the SIP-side SDP (c=, m= port, a=rtcp). */
 export interface RtpLocalParams {
@@ -82,6 +100,8 @@ export interface AllocateResult {
   rtp: RtpLocalParams | null;
   /** Bridge 'webrtc': the second WebRTC leg's local parameters (toward the callee browser). */
   webrtcB?: WebRtcLocalParams;
+  /** Bridge 'rtp-rtp': the second RTP endpoint (toward the callee phone); `rtp` is the caller's. */
+  rtpB?: RtpLocalParams;
   worker: number;
 }
 
@@ -118,6 +138,12 @@ export interface BridgeParams {
   webrtcBSendPt?: number;
   /** Bridge 'webrtc': SSRC toward the second WebRTC leg. Default AllocateRequest.webrtcBSsrc, else random. */
   webrtcBSsrc?: number;
+  /** Bridge 'rtp-rtp': PT of the audio format sent toward the second RTP leg. Default: its first audio format. */
+  rtpBSendPt?: number;
+  /** Bridge 'rtp-rtp': packetization toward the second RTP leg (its a=ptime); a different source ptime is repacketized. */
+  rtpBPtimeMs?: number;
+  /** Bridge 'rtp-rtp': SSRC toward the second RTP leg. Default random. */
+  rtpBSsrc?: number;
 }
 
 /** One DTMF digit to generate as RFC 4733 packets toward a leg (e.g. from a SIP INFO). */
@@ -133,6 +159,8 @@ export interface ApplyRequest {
   rtp?: RtpRemoteParams;
   /** Bridge 'webrtc': the callee browser's parameters (second WebRTC leg). */
   webrtcB?: WebRtcRemoteParams;
+  /** Bridge 'rtp-rtp': the callee phone's parameters (second RTP leg). */
+  rtpB?: RtpRemoteParams;
   bridge?: BridgeParams;
 }
 
@@ -162,6 +190,8 @@ export interface UpdateRequest {
   webrtcB?: WebRtcRemoteParams;
   /** Bridge 'webrtc': we start an ICE restart on the second WebRTC leg. */
   restartIceB?: boolean;
+  /** Bridge 'rtp-rtp': new parameters of the second RTP leg (re-INVITE). */
+  rtpB?: Partial<RtpRemoteParams>;
 }
 
 export interface CallStats {
@@ -171,6 +201,11 @@ export interface CallStats {
   rtp: LegCounters | null;
   /** Bridge 'webrtc': the second WebRTC leg. For that mode `bridge.webrtcToRtp` counts leg A → leg B and `rtpToWebrtc` B → A. */
   webrtcB?: WebRtcLegStats;
+  /**
+   * Bridge 'rtp-rtp': the second RTP leg's counters (`rtp` is the first). That mode has no WebRTC
+   * leg: `webrtc` is a zeroed placeholder; `bridge.webrtcToRtp` counts leg A → B, `rtpToWebrtc` B → A.
+   */
+  rtpB?: LegCounters;
   bridge: {
     webrtcToRtp: BridgeDirectionCounters; rtpToWebrtc: BridgeDirectionCounters;
     /** Opus encoder complexity of each transcoding direction with Opus output (null: passthrough or G.711 output). */
@@ -226,7 +261,7 @@ export type CallEvent =
   /** `leg` 'b': the second WebRTC leg of a 'webrtc' bridge (absent: the first WebRTC leg). */
   | { kind: 'ice-state'; state: string; leg?: 'b' }
   | { kind: 'dtls-state'; state: string; error?: string; leg?: 'b' }
-  | { kind: 'inactivity'; leg: 'webrtc' | 'rtp' | 'webrtcB'; idleMs: number }
+  | { kind: 'inactivity'; leg: 'webrtc' | 'rtp' | 'webrtcB' | 'rtpB'; idleMs: number }
   | { kind: 'error'; code: string; message: string }
   /** One RFC 4733 digit received (reported at its end, duration in ms); only with BridgeParams.webrtcDtmf 'event'/'both'. */
   | { kind: 'dtmf'; from: 'webrtc'; digit: string; durationMs: number }

@@ -256,15 +256,13 @@ describe('session: CallSession lifecycle (fake srf, counting fake engine)', () =
     expect(t.media.updates).to.have.length(0);
   });
 
-  it('phone → phone is refused with 488 and a Warning, nothing allocated (browser → browser: session-browser-browser.test.ts)', async () => {
-    {
-      const t = setup(plan('sip', 'sip'), PHONE_OFFER);
-      await t.factory.create(t.request);
-      expect(t.res.sent.map((s) => s.status)).to.deep.equal([488]);
-      expect(t.res.sent[0].opts?.headers?.['Warning']).to.match(/not supported/);
-      expect(t.media.allocations).to.equal(0);
-      expect(t.factory.active).to.equal(0);
-    }
+  it('phone → phone asks the engine for a \'rtp-rtp\' bridge; an engine without a second RTP endpoint → 503, engine call closed once (full flow: session-phone-phone.test.ts)', async () => {
+    const t = setup(plan('sip', 'sip'), PHONE_OFFER);
+    await t.factory.create(t.request);
+    expect(t.media.allocateReqs[0]?.bridge).to.equal('rtp-rtp');
+    expect(t.res.sent.map((s) => s.status)).to.deep.equal([503]);
+    expect(t.media.totalCloses()).to.equal(1);
+    expect(t.factory.active).to.equal(0);
   });
 
   it('engine allocation failure → 503, nothing to close', async () => {

@@ -79,4 +79,11 @@ describe('SipText (SIP as carried on the drachtio wire)', () => {
   it('refuses text that is not SIP', () => {
     expect(() => SipText.parse('hello world')).to.throw(/invalid start line/);
   });
+
+  it('takes any token as a method, even one that starts with a symbol (RFC 4475 §3.1.1.2 intmeth)', () => {
+    const method = "!interesting-Method0123456789_*+`.%indeed'~";
+    const t = SipText.parse(`${method} sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0\r\nCSeq: 139122385 ${method}\r\n\r\n`);
+    expect(t.method).to.equal(method);
+    expect(t.cseq().method).to.equal(method);
+  });
 });

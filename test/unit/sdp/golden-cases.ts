@@ -3,15 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fixturesDir } from '../../helpers/paths.js';
 import {
-  createLegState, sipAnswerToWebrtc, sipOfferToWebrtc, webrtcAnswerToSip, webrtcAnswerToWebrtc, webrtcOfferToSip, webrtcOfferToWebrtc,
-  type AnswerTranslation, type CallSdpLegs, type RelayAnswerTranslation, type RelayLegs, type SipLocalMedia, type SipProfile, type WebRtcLocalMedia,
+  createLegState, sipAnswerToSip, sipAnswerToWebrtc, sipOfferToSip, sipOfferToWebrtc, webrtcAnswerToSip, webrtcAnswerToWebrtc, webrtcOfferToSip, webrtcOfferToWebrtc,
+  type AnswerTranslation, type CallSdpLegs, type RelayAnswerTranslation, type RelayLegs, type SipLocalMedia, type SipProfile, type SipRelayAnswerTranslation,
+  type WebRtcLocalMedia,
 } from '../../../src/sdp/index.js';
 import { PLACEHOLDER_SIP_MEDIA, PLACEHOLDER_WEBRTC_MEDIA } from '../../../src/cli/sdp.js';
 
 export const goldenDir = path.join(fixturesDir, 'sdp');
 
 export type CaseDirection = 'webrtc-offer-to-sip' | 'sip-answer-to-webrtc' | 'sip-offer-to-webrtc' | 'webrtc-answer-to-sip'
-  | 'webrtc-offer-to-webrtc' | 'webrtc-answer-to-webrtc';
+  | 'webrtc-offer-to-webrtc' | 'webrtc-answer-to-webrtc' | 'sip-offer-to-sip' | 'sip-answer-to-sip';
 
 /** case.json */
 export interface CaseSpec {
@@ -52,6 +53,12 @@ export interface CaseSpec {
     answererDtmf?: string;
     /** webrtc-answer-to-webrtc: direction written in the answer to the offerer. */
     direction?: string;
+    /** sip-answer-to-sip: SDES keys on the offerer's / answerer's leg. */
+    srtpOfferer?: boolean;
+    srtpAnswerer?: boolean;
+    /** sip-answer-to-sip: a=ptime on the offerer's / answerer's leg. */
+    offererPtime?: number;
+    answererPtime?: number;
   };
 }
 
@@ -63,6 +70,7 @@ export interface CaseResult {
   legacyHold: boolean;
   answer?: AnswerTranslation;
   relay?: RelayAnswerTranslation;
+  sipRelay?: SipRelayAnswerTranslation;
 }
 
 export function listCases(): string[] {
@@ -124,6 +132,19 @@ export function runCase(name: string): CaseResult {
       const o = webrtcOfferToWebrtc(read(spec.offer ?? 'offer.sdp'), { local: webrtcLocal, legs: { offerer: legs.webrtc, answerer: legs.sip } });
       const a = webrtcAnswerToWebrtc(toCrlf(input), { pending: o.pending, local: webrtcLocal, legs: o.legs, setup: spec.setup });
       return { sdp: a.sdp, changed: a.changed, iceRestart: a.iceRestart, remoteHold: a.remote.hold, legacyHold: a.remote.legacyHold, relay: a };
+    }
+    case 'sip-offer-to-sip': {
+      // phone → phone: offer from phone A (input) → our offer to phone B (profile = B's)
+      let relay: RelayLegs = { offerer: legs.sip, answerer: legs.webrtc };
+      if (spec.previous) relay = sipOfferToSip(read(spec.previous), { profile, local: sipLocal, legs: relay, ptime: spec.ptime }).legs;
+      const r = sipOfferToSip(toCrlf(input), { profile, local: sipLocal, legs: relay, ptime: spec.ptime });
+      return { sdp: r.sdp, changed: r.changed, iceRestart: false, remoteHold: r.remote.hold, legacyHold: r.remote.legacyHold };
+    }
+    case 'sip-answer-to-sip': {
+      // phone → phone: phone B's answer (input) to our offer made from A's offer (offer.sdp) → answer to A
+      const o = sipOfferToSip(read(spec.offer ?? 'offer.sdp'), { profile, local: sipLocal, legs: { offerer: legs.sip, answerer: legs.webrtc }, ptime: spec.ptime });
+      const a = sipAnswerToSip(toCrlf(input), { pending: o.pending, local: sipLocal, legs: o.legs });
+      return { sdp: a.sdp, changed: a.changed, iceRestart: false, remoteHold: a.remote.hold, legacyHold: a.remote.legacyHold, sipRelay: a };
     }
     default:
       throw new Error(`case ${name}: unknown direction ${String(spec.direction)}`);

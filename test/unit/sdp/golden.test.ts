@@ -46,18 +46,22 @@ describe('sdp golden cases', () => {
       if (want.remoteHold !== undefined) expect(r.remoteHold, 'remote hold').to.equal(want.remoteHold);
       if (want.legacyHold !== undefined) expect(r.legacyHold, 'legacy hold').to.equal(want.legacyHold);
       const plan = r.answer?.plan;
-      if (want.mode !== undefined) expect((plan ?? r.relay?.plan)?.mode).to.equal(want.mode);
+      if (want.mode !== undefined) expect((plan ?? r.relay?.plan ?? r.sipRelay?.plan)?.mode).to.equal(want.mode);
       if (want.webrtcCodec !== undefined) expect(codecText(plan?.webrtc)).to.equal(want.webrtcCodec);
       if (want.sipCodec !== undefined) expect(codecText(plan?.sip)).to.equal(want.sipCodec);
       if (want.webrtcDtmf !== undefined) expect(codecText(plan?.webrtcDtmf) ?? 'none').to.equal(want.webrtcDtmf);
       if (want.sipDtmf !== undefined) expect(codecText(plan?.sipDtmf) ?? 'none').to.equal(want.sipDtmf);
       if (want.srtp !== undefined) expect(r.answer?.srtp !== undefined, 'srtp').to.equal(want.srtp);
-      const relay = r.relay?.plan;
+      const relay = r.relay?.plan ?? r.sipRelay?.plan;
       if (want.offererCodec !== undefined) expect(codecText(relay?.offerer)).to.equal(want.offererCodec);
       if (want.answererCodec !== undefined) expect(codecText(relay?.answerer)).to.equal(want.answererCodec);
       if (want.offererDtmf !== undefined) expect(codecText(relay?.offererDtmf) ?? 'none').to.equal(want.offererDtmf);
       if (want.answererDtmf !== undefined) expect(codecText(relay?.answererDtmf) ?? 'none').to.equal(want.answererDtmf);
-      if (want.direction !== undefined) expect(r.relay?.direction).to.equal(want.direction);
+      if (want.direction !== undefined) expect((r.relay ?? r.sipRelay)?.direction).to.equal(want.direction);
+      if (want.srtpOfferer !== undefined) expect(r.sipRelay?.srtpOfferer !== undefined, 'srtp on the offerer leg').to.equal(want.srtpOfferer);
+      if (want.srtpAnswerer !== undefined) expect(r.sipRelay?.srtpAnswerer !== undefined, 'srtp on the answerer leg').to.equal(want.srtpAnswerer);
+      if (want.offererPtime !== undefined) expect(r.sipRelay?.plan.offererPtime, 'offerer ptime').to.equal(want.offererPtime);
+      if (want.answererPtime !== undefined) expect(r.sipRelay?.plan.answererPtime, 'answerer ptime').to.equal(want.answererPtime);
     });
   }
 
