@@ -188,6 +188,27 @@ describe('drachtio-srf on Tandem, driven by SIPp', function () {
     expect(seen).to.deep.equal(['183 sent', 'answered', 'BYE']);
   });
 
+  it('PRACK / 100rel as UAC: a reliable 183 with SDP from a SIPp callee is PRACKed once, then 200/ACK/BYE', async () => {
+    const srf = await connectSrf(rig, () => undefined, []);
+    srfs.push(srf);
+    const sippPort = await freePort();
+    const { done } = runSipp(['-sf', fx('uas_183_100rel.xml'), '-trace_msg', '-message_file', '/tmp/prack_msgs.log', '-trace_err', '-error_file', '/tmp/prack_err.log', '-p', String(sippPort), '-mp', String(await freePort()),
+      '-m', '1', '-timeout', '15s', '-timeout_error']);
+    await sleep(300);
+    const provisional: string[] = [];
+    const uac = await srf.createUAC(`sip:callee@127.0.0.1:${sippPort}`, { localSdp: SDP, headers: { Supported: '100rel' } }, {
+      cbProvisional: (res: { status: number; get: (h: string) => string | undefined; body: string }) => {
+        provisional.push(`${res.status} rseq=${res.get('RSeq') ?? ''} sdp=${/^v=0/.test(res.body)}`);
+      },
+    });
+    expect(provisional).to.deep.equal(['183 rseq=1 sdp=true']);
+    expect(uac.remote.sdp).to.match(/^v=0/);
+    await uac.destroy();
+    const r = await done;
+    expect(r.code, r.stdout.slice(-2000) + r.stderr).to.equal(0);
+    await waitFor(() => rig.server.sip.stats().dialogs === 0, 'dialogs cleared');
+  });
+
   it('outbound digest auth: createUAC with auth answers the 401 challenge of a SIPp callee', async () => {
     const srf = await connectSrf(rig, () => undefined, []);
     srfs.push(srf);
