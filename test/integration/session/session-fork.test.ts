@@ -10,11 +10,12 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { CallSessionRequest } from '../../../src/app/calls/call-session-factory.js';
 import type { CallPlan, CalleeLegPlan } from '../../../src/app/calls/plan-call.js';
 import { BUILTIN_PROFILES } from '../../../src/app/profiles/peer-profiles.js';
-import type { AppRequest, AppResponse, SendOptions } from '../../../src/app/signaling/srf-types.js';
+import type { AppRequest, AppResponse } from '../../../src/app/signaling/srf-types.js';
 import type { AllocateRequest, AllocateResult, ApplyRequest, UpdateRequest } from '../../../src/media/engine/index.js';
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
 import { SessionFactory, type MediaPort, type ProvisionalResponse, type SentInvite, type SessionDialog, type SessionSrf } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { FakeRes } from './session-fakes.js';
 
 const fx = (c: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, 'input.sdp'), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp');
@@ -62,15 +63,6 @@ class FakeDialog extends EventEmitter implements SessionDialog {
   }
 }
 
-class FakeRes implements AppResponse {
-  sent: Array<{ status: number; opts?: SendOptions }> = [];
-  get finalResponseSent(): boolean {
-    return this.sent.some((s) => s.status >= 200);
-  }
-  send(status: number, a?: string | SendOptions, b?: SendOptions): void {
-    this.sent.push({ status, ...(typeof a === 'object' ? { opts: a } : b ? { opts: b } : {}) });
-  }
-}
 
 class FakeReq extends EventEmitter implements AppRequest {
   readonly method = 'INVITE';

@@ -8,11 +8,12 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { CallSessionRequest } from '../../../src/app/calls/call-session-factory.js';
 import type { CallPlan } from '../../../src/app/calls/plan-call.js';
 import { BUILTIN_PROFILES } from '../../../src/app/profiles/peer-profiles.js';
-import type { AppRequest, AppResponse, SendOptions } from '../../../src/app/signaling/srf-types.js';
+import type { AppRequest, AppResponse } from '../../../src/app/signaling/srf-types.js';
 import type { AllocateRequest, AllocateResult, ApplyRequest, UpdateRequest } from '../../../src/media/engine/index.js';
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
 import { SessionFactory, mapBLegStatus, type MediaPort, type SessionDialog, type SessionSrf, type SentInvite, type ProvisionalResponse } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { FakeDialog, FakeRes } from './session-fakes.js';
 
 const fx = (c: string, f: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, f), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp', 'input.sdp');
@@ -64,32 +65,7 @@ class FakeMedia implements MediaPort {
   }
 }
 
-class FakeDialog extends EventEmitter implements SessionDialog {
-  destroyed: Array<Record<string, string> | undefined> = [];
-  modifies: string[] = [];
-  modifyAnswer = '';
-  constructor(public local: { sdp: string }, public remote: { sdp: string }) {
-    super();
-  }
-  async destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> {
-    this.destroyed.push(opts?.headers);
-    return undefined;
-  }
-  async modify(sdp: string): Promise<string> {
-    this.modifies.push(sdp);
-    return this.modifyAnswer;
-  }
-}
 
-class FakeRes implements AppResponse {
-  sent: Array<{ status: number; opts?: SendOptions }> = [];
-  get finalResponseSent(): boolean {
-    return this.sent.some((s) => s.status >= 200);
-  }
-  send(status: number, a?: string | SendOptions, b?: SendOptions): void {
-    this.sent.push({ status, ...(typeof a === 'object' ? { opts: a } : b ? { opts: b } : {}) });
-  }
-}
 
 class FakeReq extends EventEmitter implements AppRequest {
   readonly method = 'INVITE';

@@ -1,0 +1,34 @@
+// Fakes shared by the CallSession tests: a drachtio-srf dialog and a UAS response object that
+// record what the session did to them. Not a peer: only the session's own API surface.
+import { EventEmitter } from 'node:events';
+import type { AppResponse, SendOptions } from '../../../src/app/signaling/srf-types.js';
+import type { SessionDialog } from '../../../src/session/index.js';
+
+/** A dialog: records destroy() headers and modify() offers; answers modify() with `modifyAnswer`. */
+export class FakeDialog extends EventEmitter implements SessionDialog {
+  destroyed: Array<Record<string, string> | undefined> = [];
+  modifies: string[] = [];
+  modifyAnswer = '';
+  constructor(public local: { sdp: string }, public remote: { sdp: string }) {
+    super();
+  }
+  async destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> {
+    this.destroyed.push(opts?.headers);
+    return undefined;
+  }
+  async modify(sdp: string): Promise<string> {
+    this.modifies.push(sdp);
+    return this.modifyAnswer;
+  }
+}
+
+/** The A leg's response object: records every status sent. */
+export class FakeRes implements AppResponse {
+  sent: Array<{ status: number; opts?: SendOptions }> = [];
+  get finalResponseSent(): boolean {
+    return this.sent.some((s) => s.status >= 200);
+  }
+  send(status: number, a?: string | SendOptions, b?: SendOptions): void {
+    this.sent.push({ status, ...(typeof a === 'object' ? { opts: a } : b ? { opts: b } : {}) });
+  }
+}
