@@ -39,6 +39,11 @@ export interface AppDialog {
   localContentType?: string;
   /** RFC 4028 session timer, while one runs (see `SessionTimers`). */
   sessionTimer?: DialogSessionTimer;
+  /**
+   * UAC early dialog (RFC 3262 §4): RSeq of the last reliable provisional response passed to the
+   * app, the To tag it came with, and the RAck value a PRACK for it carries (`RSeq CSeq INVITE`).
+   */
+  reliable?: { rseq: number; toTag: string; rack: string };
 }
 
 /** The running RFC 4028 session timer of a confirmed INVITE dialog. */

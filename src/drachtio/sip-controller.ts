@@ -809,7 +809,8 @@ export class SipController {
   }
 
   private buildInDialogRequest(d: AppDialog, method: string, app: SipText | undefined, seq?: number): SipText {
-    const useTarget = !app || method === 'ACK' || app.uri.includes('placeholder');
+    // RFC 3262 §7.2: a PRACK goes to the remote target of the early dialog, whatever URI the app put
+    const useTarget = !app || method === 'ACK' || method === 'PRACK' || app.uri.includes('placeholder');
     const out = SipText.request(method, useTarget ? d.remoteTarget : app.uri);
     for (const r of d.routeSet) out.add('Route', r);
     out.add('From', d.localHeader);
@@ -849,6 +850,8 @@ export class SipController {
     }
     const out = this.buildInDialogRequest(d, method, app, seq);
     SipController.copyAppHeaders(app, out, lp, DIALOG_LEVEL);
+    // RFC 3262 §7.2: RAck names the reliable 1xx being acknowledged; filled in when the app leaves it out
+    if (method === 'PRACK' && !out.has('rack') && d.reliable) out.add('RAck', d.reliable.rack);
     if ((method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') && !out.has('contact')) {
       out.add('Contact', d.localContact);
     }
@@ -969,6 +972,24 @@ export class SipController {
     this.watchAppTransaction(t, dialog);
   }
 
+  /**
+   * RFC 3262 §4 (UAC): a reliable provisional response (`Require: 100rel` and `RSeq`) is passed
+   * to the app — whose PRACK it triggers, as with drachtio-server — only when it is the first of
+   * its early dialog or carries the next RSeq; a retransmission or an out-of-order one is dropped
+   * (returns false). Unreliable provisionals always pass.
+   */
+  private static acceptReliable(d: AppDialog, inviteSeq: number, res: SipText): boolean {
+    if (!hasOptionTag(res.getAll('require'), '100rel')) return true;
+    const m = /^\s*(\d{1,10})\s*$/.exec(res.get('rseq') ?? '');
+    if (!m) return true;
+    const rseq = Number(m[1]);
+    const toTag = tagOf(res.get('to')) ?? '';
+    const last = d.reliable;
+    if (last && last.toTag === toTag && rseq !== last.rseq + 1) return false;
+    d.reliable = { rseq, toTag, rack: `${rseq} ${inviteSeq} INVITE` };
+    return true;
+  }
+
   private watchAppTransaction(t: AppTransaction, d: AppDialog | undefined): void {
     const initial = t.dialog !== undefined;
     t.ct.onResponse((res, info) => this.onAppTxnResponse(t, d, initial, res, info));
@@ -987,6 +1008,7 @@ export class SipController {
     if (!this.appTxns.has(t.txnId)) return;
     const status = res.status;
     const isInvite = t.method === 'INVITE';
+    if (initial && d && isInvite && status > 100 && status < 200 && !SipController.acceptReliable(d, t.seq, res)) return;
     if (initial && d) {
       const toTag = tagOf(res.get('to'));
       const establishes = (isInvite && status > 100 && status < 300)

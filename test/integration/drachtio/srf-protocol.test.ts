@@ -226,6 +226,57 @@ describe('drachtio protocol: real drachtio-srf against DrachtioServer (fake SIP 
     expect(server.sip.stats().dialogs).to.equal(0);
   });
 
+  it('UAC 100rel: a reliable 1xx is PRACKed in the early dialog once per new RSeq (RFC 3262 §4, §7.2)', async () => {
+    const srf = await connect(() => undefined, []);
+    const sentP = core.nextRequest();
+    const seen: string[] = [];
+    const uacP = srf.createUAC('sip:svc@127.0.0.1:5090', { localSdp: SDP, headers: { Supported: '100rel' } }, {
+      cbProvisional: (res: { status: number; get: (h: string) => string | undefined }) => {
+        seen.push(`${res.status}:${res.get('RSeq') ?? ''}`);
+      },
+    });
+    const ct = await sentP;
+    const seq = ct.request.cseq().seq;
+    const early = { Contact: '<sip:early@10.0.0.9:5070>', 'Record-Route': '<sip:p1@127.0.0.1:5099;lr>', Require: '100rel' };
+    const sdp = { 'Content-Type': 'application/sdp' };
+    let prackP = core.nextRequest();
+    ct.respond(183, 'Session Progress', { toTag: 'r1', headers: { ...early, ...sdp, RSeq: '5' }, body: SDP });
+    let prack = await prackP;
+    expect(prack.request.method).to.equal('PRACK');
+    expect(prack.request.uri).to.equal('sip:early@10.0.0.9:5070');
+    expect(prack.request.getAll('route')).to.deep.equal(['<sip:p1@127.0.0.1:5099;lr>']);
+    expect(prack.request.get('rack')).to.equal(`5 ${seq} INVITE`);
+    expect(prack.request.cseq()).to.deep.equal({ seq: seq + 1, method: 'PRACK' });
+    expect(prack.request.get('to')).to.match(/;tag=r1$/);
+    expect(prack.request.body).to.equal('');
+    expect(prack.options.destination).to.deep.equal({ transport: 'udp', host: '127.0.0.1', port: 5099 });
+    prack.respond(200, 'OK', { toTag: 'r1' });
+    const before = core.sentRequests.length;
+    // a retransmission (same RSeq) and an out-of-order one (RSeq 7 after 5) are neither passed on nor PRACKed
+    ct.respond(183, 'Session Progress', { toTag: 'r1', headers: { ...early, ...sdp, RSeq: '5' }, body: SDP });
+    ct.respond(183, 'Session Progress', { toTag: 'r1', headers: { ...early, ...sdp, RSeq: '7' }, body: SDP });
+    await tick(100);
+    expect(core.sentRequests.length).to.equal(before);
+    prackP = core.nextRequest();
+    ct.respond(180, 'Ringing', { toTag: 'r1', headers: { ...early, RSeq: '6' } });
+    prack = await prackP;
+    expect(prack.request.get('rack')).to.equal(`6 ${seq} INVITE`);
+    expect(prack.request.cseq()).to.deep.equal({ seq: seq + 2, method: 'PRACK' });
+    prack.respond(200, 'OK', { toTag: 'r1' });
+    const ackP = core.nextAck();
+    ct.respond(200, 'OK', { toTag: 'r1', headers: { Contact: '<sip:callee@10.0.0.9:5070>', 'Record-Route': '<sip:p1@127.0.0.1:5099;lr>', ...sdp }, body: SDP });
+    const uac = await uacP;
+    expect((await ackP).uri).to.equal('sip:callee@10.0.0.9:5070');
+    expect(seen).to.deep.equal(['183:5', '180:6']);
+    const byeP = core.nextRequest();
+    const destroyed = uac.destroy();
+    const bye = await byeP;
+    expect(bye.request.cseq()).to.deep.equal({ seq: seq + 3, method: 'BYE' });
+    bye.respond(200, 'OK', { toTag: 'r1' });
+    await destroyed;
+    expect(server.sip.stats().dialogs).to.equal(0);
+  });
+
   it('UAC: a rejected INVITE rejects createUAC with the status; srf\'s ACK is refused (the core ACKs non-2xx)', async () => {
     const srf = await connect(() => undefined, []);
     const sentP = core.nextRequest();

@@ -192,20 +192,42 @@ describe('drachtio-srf on Tandem, driven by SIPp', function () {
     const srf = await connectSrf(rig, () => undefined, []);
     srfs.push(srf);
     const sippPort = await freePort();
-    const { done } = runSipp(['-sf', fx('uas_183_100rel.xml'), '-trace_msg', '-message_file', '/tmp/prack_msgs.log', '-trace_err', '-error_file', '/tmp/prack_err.log', '-p', String(sippPort), '-mp', String(await freePort()),
+    const { done } = runSipp(['-sf', fx('uas_183_100rel.xml'), '-p', String(sippPort), '-mp', String(await freePort()),
       '-m', '1', '-timeout', '15s', '-timeout_error']);
     await sleep(300);
     const provisional: string[] = [];
-    const uac = await srf.createUAC(`sip:callee@127.0.0.1:${sippPort}`, { localSdp: SDP, headers: { Supported: '100rel' } }, {
+    const uacP = srf.createUAC(`sip:callee@127.0.0.1:${sippPort}`, { localSdp: SDP, headers: { Supported: '100rel' } }, {
       cbProvisional: (res: { status: number; get: (h: string) => string | undefined; body: string }) => {
         provisional.push(`${res.status} rseq=${res.get('RSeq') ?? ''} sdp=${/^v=0/.test(res.body)}`);
       },
     });
+    uacP.catch(() => undefined);
+    // SIPp aborts the call on a missing, wrong or duplicate PRACK: fail then rather than at Timer B
+    const first = await Promise.race([uacP.then(() => 'answered'), done.then((r) => `sipp exited ${r.code}: ${r.stdout.slice(-1500)}`)]);
+    expect(first).to.equal('answered');
+    const uac = await uacP;
+    // the retransmitted (RSeq 1) and out-of-order (RSeq 3) 183s never reach the app
     expect(provisional).to.deep.equal(['183 rseq=1 sdp=true']);
     expect(uac.remote.sdp).to.match(/^v=0/);
     await uac.destroy();
     const r = await done;
     expect(r.code, r.stdout.slice(-2000) + r.stderr).to.equal(0);
+    await waitFor(() => rig.server.sip.stats().dialogs === 0, 'dialogs cleared');
+  });
+
+  it('B2BUA: a reliable 183 with SDP from B is PRACKed on the B leg and relayed to A; 200, BYE from A reaches B', async () => {
+    const events: string[] = [];
+    const bPort = await freePort();
+    await b2bApp(() => `sip:b@127.0.0.1:${bPort}`, events);
+    const b = runSipp(['-sf', fx('uas_183_100rel.xml'), '-p', String(bPort), '-mp', String(await freePort()), '-m', '1',
+      '-timeout', '15s', '-timeout_error']);
+    await sleep(300);
+    const a = runSipp(['-sf', fx('uac_expect_183.xml'), `127.0.0.1:${rig.sipPort}`, '-s', 'svc', '-p', String(await freePort()),
+      '-mp', String(await freePort()), '-m', '1', '-timeout', '15s', '-timeout_error']);
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect(rb.code, `B: ${rb.stdout.slice(-1500)}${rb.stderr}`).to.equal(0);
+    expect(ra.code, `A: ${ra.stdout.slice(-1500)}${ra.stderr}`).to.equal(0);
+    expect(events).to.deep.equal(['connected', 'a-bye']);
     await waitFor(() => rig.server.sip.stats().dialogs === 0, 'dialogs cleared');
   });
 
