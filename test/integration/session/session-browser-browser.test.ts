@@ -3,7 +3,6 @@
 // B-leg ICE/DTLS, the callee's answer comes back with Tandem's A-leg ICE/DTLS, the engine gets
 // both legs, BYE/CANCEL/re-INVITE work either way, and the engine call is closed exactly once.
 import { expect } from 'chai';
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -15,7 +14,11 @@ import type { AllocateRequest, AllocateResult, ApplyRequest, ApplyResult, Update
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
 import { SessionFactory, type MediaPort, type ProvisionalResponse, type SentInvite, type SessionDialog, type SessionSrf } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeDialog, FakeRes } from './session-fakes.js';
+import { FakeDialog, FakeRes, FakeReq } from './session-fakes.js';
+
+/** The caller's INVITE / re-INVITEs as this file's tests send them (ws, to bob). */
+const wsReq = (callId: string, body: string): FakeReq => new FakeReq(callId, body, 'ws', '127.0.0.1', 5060, 'sip:bob@tandem.test');
+
 
 const fx = (c: string, f: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, f), 'utf8').replace(/\r?\n/g, '\r\n');
 /** Chromium's offer (caller) and Chromium's answer to the offer Tandem relays (callee; passive: Tandem offers setup active). */
@@ -53,22 +56,6 @@ class FakeMedia implements MediaPort {
 
 
 
-class FakeReq extends EventEmitter implements AppRequest {
-  readonly method = 'INVITE';
-  readonly uri = 'sip:bob@tandem.test';
-  readonly source_address = '127.0.0.1';
-  readonly source_port = 5060;
-  readonly protocol = 'ws';
-  constructor(readonly callId: string, readonly body: string) {
-    super();
-  }
-  get(): string | undefined {
-    return undefined;
-  }
-  has(): boolean {
-    return false;
-  }
-}
 
 type Progress = { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void };
 
@@ -106,7 +93,7 @@ function setup(): { factory: SessionFactory; media: FakeMedia; srf: FakeSrf; req
   const media = new FakeMedia();
   const srf = new FakeSrf();
   const factory = new SessionFactory({ srf, media, sdpAddress: '127.0.0.1', domain: 'tandem.test' });
-  const req = new FakeReq(`b2b-${++seq}`, OFFER_A);
+  const req = wsReq(`b2b-${++seq}`, OFFER_A);
   const res = new FakeRes();
   const request: CallSessionRequest = { req, res, caller: { kind: 'user', user: 'alice' } as CallSessionRequest['caller'], plan: PLAN, logger: silentLogger() };
   return { factory, media, srf, req, res, request };
@@ -200,7 +187,7 @@ describe('session: browser → browser (fake srf, fake engine)', () => {
     const dB = t.srf.uacDialogs[0]!;
     dB.modifyAnswer = ANSWER_B;
     const rs = new FakeRes();
-    dA.emit('modify', new FakeReq('r', OFFER_A.replace('a=ice-ufrag:4VQ7', 'a=ice-ufrag:NEW1').replace(/a=ice-pwd:\S+/, 'a=ice-pwd:restartedrestartedrestart')), rs);
+    dA.emit('modify', wsReq('r', OFFER_A.replace('a=ice-ufrag:4VQ7', 'a=ice-ufrag:NEW1').replace(/a=ice-pwd:\S+/, 'a=ice-pwd:restartedrestartedrestart')), rs);
     await new Promise((r) => setTimeout(r, 10));
     expect(t.media.updates[0]).to.deep.equal({ restartIce: true });
     expect(dB.modifies).to.have.length(1);
@@ -219,7 +206,7 @@ describe('session: browser → browser (fake srf, fake engine)', () => {
     // A holds: sendonly → B gets sendonly (same mid, our established DTLS role), answers recvonly.
     dB.modifyAnswer = ANSWER_B.replace('a=sendrecv', 'a=recvonly');
     const rs1 = new FakeRes();
-    dA.emit('modify', new FakeReq('x', OFFER_A.replace('a=sendrecv', 'a=sendonly')), rs1);
+    dA.emit('modify', wsReq('x', OFFER_A.replace('a=sendrecv', 'a=sendonly')), rs1);
     await new Promise((r) => setTimeout(r, 10));
     expect(dB.modifies).to.have.length(1);
     expect(dB.modifies[0]).to.include('a=sendonly\r\n').and.include('a=setup:active\r\n').and.include('a=ice-ufrag:legB\r\n');
@@ -231,7 +218,7 @@ describe('session: browser → browser (fake srf, fake engine)', () => {
     // B resumes with its own re-offer (sendrecv) → A gets it, answers sendrecv.
     dA.modifyAnswer = OFFER_A.replace('a=setup:actpass', 'a=setup:passive');
     const rs2 = new FakeRes();
-    dB.emit('modify', new FakeReq('y', ANSWER_B.replace('a=setup:passive', 'a=setup:actpass')), rs2);
+    dB.emit('modify', wsReq('y', ANSWER_B.replace('a=setup:passive', 'a=setup:actpass')), rs2);
     await new Promise((r) => setTimeout(r, 10));
     expect(dA.modifies).to.have.length(1);
     expect(dA.modifies[0]).to.include('a=sendrecv\r\n').and.include('a=setup:active\r\n').and.include('a=ice-ufrag:legA\r\n');

@@ -1,7 +1,7 @@
 // Fakes shared by the CallSession tests: a drachtio-srf dialog and a UAS response object that
 // record what the session did to them. Not a peer: only the session's own API surface.
 import { EventEmitter } from 'node:events';
-import type { AppResponse, SendOptions } from '../../../src/app/signaling/srf-types.js';
+import type { AppRequest, AppResponse, SendOptions } from '../../../src/app/signaling/srf-types.js';
 import type { SessionDialog } from '../../../src/session/index.js';
 
 /** A dialog: records destroy() headers and modify() offers; answers modify() with `modifyAnswer`. */
@@ -30,5 +30,26 @@ export class FakeRes implements AppResponse {
   }
   send(status: number, a?: string | SendOptions, b?: SendOptions): void {
     this.sent.push({ status, ...(typeof a === 'object' ? { opts: a } : b ? { opts: b } : {}) });
+  }
+}
+
+/** An INVITE (or re-INVITE) as drachtio-srf hands it to the app: no headers, only what the session reads. */
+export class FakeReq extends EventEmitter implements AppRequest {
+  readonly method = 'INVITE';
+  constructor(
+    readonly callId: string,
+    readonly body: string,
+    readonly protocol: string = 'ws',
+    readonly source_address: string = '127.0.0.1',
+    readonly source_port: number = 5060,
+    readonly uri: string = 'sip:x@tandem.test',
+  ) {
+    super();
+  }
+  get(): string | undefined {
+    return undefined;
+  }
+  has(): boolean {
+    return false;
   }
 }

@@ -15,6 +15,7 @@ import type { AllocateRequest, AllocateResult } from '../../../src/media/engine/
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
 import { SessionFactory, type MediaPort, type SessionDialog, type SessionSrf, type SentInvite, type ProvisionalResponse } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { FakeReq } from './session-fakes.js';
 
 const fx = (c: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, 'input.sdp'), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp');
@@ -69,19 +70,6 @@ class FakeRes implements AppResponse {
   }
 }
 
-class FakeReq extends EventEmitter implements AppRequest {
-  readonly method = 'INVITE';
-  readonly uri = 'sip:x@tandem.test';
-  constructor(readonly callId: string, readonly body: string, readonly protocol: string, readonly source_address: string, readonly source_port: number) {
-    super();
-  }
-  get(): string | undefined {
-    return undefined;
-  }
-  has(): boolean {
-    return false;
-  }
-}
 
 type Progress = { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void };
 

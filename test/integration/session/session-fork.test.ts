@@ -15,7 +15,7 @@ import type { AllocateRequest, AllocateResult, ApplyRequest, UpdateRequest } fro
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
 import { SessionFactory, type MediaPort, type ProvisionalResponse, type SentInvite, type SessionDialog, type SessionSrf } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeRes } from './session-fakes.js';
+import { FakeRes, FakeReq } from './session-fakes.js';
 
 const fx = (c: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, 'input.sdp'), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp');
@@ -64,22 +64,6 @@ class FakeDialog extends EventEmitter implements SessionDialog {
 }
 
 
-class FakeReq extends EventEmitter implements AppRequest {
-  readonly method = 'INVITE';
-  readonly uri = 'sip:x@tandem.test';
-  readonly source_address = '127.0.0.1';
-  readonly source_port = 5060;
-  readonly protocol = 'ws';
-  constructor(readonly callId: string, readonly body: string) {
-    super();
-  }
-  get(): string | undefined {
-    return undefined;
-  }
-  has(): boolean {
-    return false;
-  }
-}
 
 /** One INVITE the session sent; the test drives its responses. */
 class Uac {

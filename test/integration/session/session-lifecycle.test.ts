@@ -1,7 +1,6 @@
 // CallSession / SessionFactory against a fake drachtio-srf and a counting fake media engine:
 // every failure path answers A sensibly and closes the engine call exactly once (no leak).
 import { expect } from 'chai';
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -13,7 +12,7 @@ import type { AllocateRequest, AllocateResult, ApplyRequest, UpdateRequest } fro
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
 import { SessionFactory, mapBLegStatus, type MediaPort, type SessionDialog, type SessionSrf, type SentInvite, type ProvisionalResponse } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeDialog, FakeRes } from './session-fakes.js';
+import { FakeDialog, FakeRes, FakeReq } from './session-fakes.js';
 
 const fx = (c: string, f: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, f), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp', 'input.sdp');
@@ -67,21 +66,6 @@ class FakeMedia implements MediaPort {
 
 
 
-class FakeReq extends EventEmitter implements AppRequest {
-  readonly method = 'INVITE';
-  readonly uri = 'sip:x@tandem.test';
-  readonly source_address = '127.0.0.1';
-  readonly source_port = 5060;
-  constructor(readonly callId: string, readonly body: string, readonly protocol = 'ws') {
-    super();
-  }
-  get(): string | undefined {
-    return undefined;
-  }
-  has(): boolean {
-    return false;
-  }
-}
 
 type UacBehavior = (progress: { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void }) => Promise<SessionDialog>;
 

@@ -5,7 +5,6 @@
 // the engine gets both RTP legs (bridge 'rtp-rtp'); 183 with SDP gives early media; BYE/CANCEL and
 // re-INVITEs work either way; the engine call is closed exactly once.
 import { expect } from 'chai';
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -16,7 +15,11 @@ import type { AppRequest, AppResponse } from '../../../src/app/signaling/srf-typ
 import { NO_WEBRTC_PARAMS, type AllocateRequest, type AllocateResult, type ApplyRequest, type ApplyResult, type UpdateRequest } from '../../../src/media/engine/index.js';
 import { SessionFactory, type MediaPort, type ProvisionalResponse, type SentInvite, type SessionDialog, type SessionSrf } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeDialog, FakeRes } from './session-fakes.js';
+import { FakeDialog, FakeRes, FakeReq } from './session-fakes.js';
+
+/** The caller's INVITE / re-INVITEs as this file's tests send them (udp, to bob). */
+const udpReq = (callId: string, body: string): FakeReq => new FakeReq(callId, body, 'udp', '127.0.0.1', 5060, 'sip:bob@tandem.test');
+
 
 const fx = (c: string, f: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, f), 'utf8').replace(/\r?\n/g, '\r\n');
 /** baresip mediaenc=srtp-mand's offer (caller) and SIPp's PCMU answer (callee, plain RTP/AVP desk phone). */
@@ -50,22 +53,6 @@ class FakeMedia implements MediaPort {
 
 
 
-class FakeReq extends EventEmitter implements AppRequest {
-  readonly method = 'INVITE';
-  readonly uri = 'sip:bob@tandem.test';
-  readonly source_address = '127.0.0.1';
-  readonly source_port = 5060;
-  readonly protocol = 'udp';
-  constructor(readonly callId: string, readonly body: string) {
-    super();
-  }
-  get(): string | undefined {
-    return undefined;
-  }
-  has(): boolean {
-    return false;
-  }
-}
 
 
 type Progress = { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void };
@@ -104,7 +91,7 @@ function setup(plan = PLAN): { factory: SessionFactory; media: FakeMedia; srf: F
   const media = new FakeMedia();
   const srf = new FakeSrf();
   const factory = new SessionFactory({ srf, media, sdpAddress: '127.0.0.1', domain: 'tandem.test' });
-  const req = new FakeReq(`p2p-${++seq}`, OFFER_A);
+  const req = udpReq(`p2p-${++seq}`, OFFER_A);
   const res = new FakeRes();
   const request: CallSessionRequest = { req, res, caller: { kind: 'user', user: 'srtpphone' } as CallSessionRequest['caller'], plan, logger: silentLogger() };
   return { factory, media, srf, req, res, request };
@@ -225,7 +212,7 @@ describe('session: phone → phone (fake srf, fake engine)', () => {
     // B holds (sendonly) → A gets an SDES offer (A offered RTP/SAVP) with sendonly, answers recvonly.
     dA.modifyAnswer = OFFER_A.replace('a=sendrecv', 'a=recvonly');
     const rs1 = new FakeRes();
-    dB.emit('modify', new FakeReq('x', ANSWER_B.replace('a=sendrecv', 'a=sendonly')), rs1);
+    dB.emit('modify', udpReq('x', ANSWER_B.replace('a=sendrecv', 'a=sendonly')), rs1);
     await new Promise((r) => setTimeout(r, 10));
     expect(dA.modifies).to.have.length(1);
     expect(line(dA.modifies[0]!, /^m=audio/)).to.equal('m=audio 40002 RTP/SAVP 0 126');
@@ -240,7 +227,7 @@ describe('session: phone → phone (fake srf, fake engine)', () => {
     // A resumes with its own re-offer → B gets a plain sendrecv offer, answers sendrecv.
     dB.modifyAnswer = ANSWER_B;
     const rs2 = new FakeRes();
-    dA.emit('modify', new FakeReq('y', OFFER_A.replace('1677810248', '1677810250')), rs2);
+    dA.emit('modify', udpReq('y', OFFER_A.replace('1677810248', '1677810250')), rs2);
     await new Promise((r) => setTimeout(r, 10));
     expect(dB.modifies).to.have.length(1);
     expect(dB.modifies[0]).to.include('a=sendrecv\r\n').and.not.include('a=crypto');
