@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg } from './sip/ipc.js';
+import { arg, type Stall } from './sip/ipc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
@@ -33,6 +33,21 @@ interface TrialResult {
   tandemSysMsPerCall: number | null;
   p50SetupMs: number | null; p99SetupMs: number | null; layout: string; sippExit: number | null;
   retransmissions: number; app?: unknown; stack?: unknown;
+  /** Event-loop stalls ≥ 50 ms and GC pauses ≥ 20 ms per Node process, seconds after the UAC started (worst 20). */
+  stalls?: { gateway: StallOut[]; app: StallOut[] };
+  /** Largest V8 heapUsed sampled once a second in each Node process (bytes). */
+  maxHeapUsed?: { gateway: number | null; app: number | null };
+}
+
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+interface StallOut { atS: number; ms: number; kind: string }
+
+/** The worst `n` stalls reported by a child, timed from `t0` (epoch ms), in time order. */
+function stallsFrom(stop: Record<string, unknown> | undefined, t0: number, n = 20): StallOut[] {
+  const list = Array.isArray(stop?.stalls) ? (stop.stalls as Stall[]) : [];
+  return list.filter((s) => s.at >= t0).sort((a, b) => b.ms - a.ms).slice(0, n)
+    .map((s) => ({ atS: Number(((s.at - t0) / 1000).toFixed(1)), ms: s.ms, kind: s.kind })).sort((a, b) => a.atS - b.atS);
 }
 
 /** utime+stime of a process in seconds (0 once it is gone). */
@@ -199,6 +214,8 @@ async function trial(rate: number, durationS: number, opts: { layout: 'split' | 
       tandemSysMsPerCall: ok > 0 ? Number((1000 * (gwSys1 - gwSys0) / ok).toFixed(3)) : null,
       p50SetupMs: percentile(sorted, 0.5), p99SetupMs: percentile(sorted, 0.99), layout: opts.layout, sippExit,
       retransmissions: retrans, app: gwStop?.app ?? appStop?.app, stack: gwStop?.stack,
+      stalls: { gateway: stallsFrom(gwStop, t0), app: stallsFrom(appStop ?? gwStop, t0) },
+      maxHeapUsed: { gateway: numOrNull(gwStop?.maxHeapUsed), app: numOrNull((appStop ?? gwStop)?.maxHeapUsed) },
     };
   } finally {
     await kill(uac);

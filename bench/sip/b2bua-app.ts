@@ -3,7 +3,7 @@
 //   node bench/sip/b2bua-app.js --drachtio-port N --secret S --target sip:svc@127.0.0.1:PORT
 import { fileURLToPath } from 'node:url';
 import Srf from 'drachtio-srf';
-import { arg, send } from './ipc.js';
+import { arg, send, startStallProbe } from './ipc.js';
 
 export interface B2buaCounts { invites: number; connected: number; failed: number; ended: number; failures: Record<string, number> }
 export interface B2buaApp { stop(): B2buaCounts }
@@ -62,10 +62,11 @@ export async function startB2bua(o: { drachtioPort: number; secret: string; targ
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const app = await startB2bua({ drachtioPort: Number(arg('drachtio-port', '9022')), secret: arg('secret', 'bench'), target: arg('target', '') });
+  const probe = await startStallProbe();
   send({ type: 'ready' });
   process.on('message', (m: { type?: string }) => {
     if (m.type !== 'stop') return;
-    send({ type: 'stopped', app: app.stop() });
+    send({ type: 'stopped', app: app.stop(), stalls: probe.stalls() });
     process.exit(0);
   });
 }

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/common/logger.js';
 import { DrachtioServer } from '../../src/drachtio/drachtio-server.js';
 import { SipStackCore } from '../../src/drachtio/sip-stack-core.js';
 import { startB2bua, type B2buaApp } from './b2bua-app.js';
-import { arg, send } from './ipc.js';
+import { arg, send, startStallProbe } from './ipc.js';
 
 async function main(): Promise<void> {
   const sipPort = Number(arg('sip-port', '0'));
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   let app: B2buaApp | undefined;
   if (withApp !== '') app = await startB2bua({ drachtioPort, secret, target: withApp });
   const realSipPort = core.listeningPoints()[0].port;
+  const probe = await startStallProbe();
   send({ type: 'ready', sipPort: realSipPort, drachtioPort });
   process.on('message', (m: { type?: string }) => {
     if (m.type !== 'stop') return;
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
       const stats = core.stack.stats();
       await server.close();
       await core.close();
-      send({ type: 'stopped', app: counts, stack: { dialogs: stats.dialogs, pending2xx: stats.pending2xx, transactions: stats.transactions, udp: stats.transports.udp } });
+      send({ type: 'stopped', app: counts, stalls: probe.stalls(), maxHeapUsed: probe.maxHeapUsed(), stack: { dialogs: stats.dialogs, pending2xx: stats.pending2xx, transactions: stats.transactions, udp: stats.transports.udp } });
       process.exit(0);
     })();
   });

@@ -138,6 +138,9 @@ class ServerAdapter implements CoreServerTransaction {
     } else {
       // proxied: no To tag/Contact/dialog and no 2xx retransmission or ACK timer (RFC 3261 §16.7)
       this.st.respond(res, { proxied: options.proxied === true });
+      // after a final response only an ACK timeout (a 2xx to INVITE we retransmit) still
+      // needs this adapter: let the transaction, which lives 64*T1 longer, stop holding it
+      if (res.status >= 200 && !(res.status < 300 && this.st.isInvite && options.proxied !== true)) this.core.forget(this.st);
     }
     // the bytes the transport just sent (serialised once), else serialise (nothing went out);
     // then let go of them (the transaction keeps `res` for its retransmissions)
@@ -221,7 +224,9 @@ export class SipStackCore implements SipCore {
   constructor(readonly stack: SipStack) {
     stack.on('request', (req, st) => this.deliver(req, st));
     stack.on('inDialogRequest', (req, st) => this.deliver(req, st));
-    stack.on('ack', (ack) => {
+    stack.on('ack', (ack, _dialog, st) => {
+      // the 2xx is acknowledged: nothing reaches this INVITE's adapter any more
+      if (st) this.servers.delete(st);
       if (ack.inbound) this.handler?.onRequest(toText(ack), inboundOf(ack.inbound), undefined);
     });
     stack.on('cancel', (cancel, st) => {
@@ -230,6 +235,7 @@ export class SipStackCore implements SipCore {
     });
     stack.on('ackTimeout', (st) => {
       const a = this.servers.get(st);
+      this.servers.delete(st);
       if (a) this.handler?.onAckTimeout(a);
     });
   }
@@ -248,6 +254,11 @@ export class SipStackCore implements SipCore {
 
   setHandler(handler: SipCoreHandler): void {
     this.handler = handler;
+  }
+
+  /** @internal drops the adapter of a server transaction that needs none any more. */
+  forget(st: ServerTransaction): void {
+    this.servers.delete(st);
   }
 
   /** @internal our side of a message on `transport` (the listener's advertised host/port). */

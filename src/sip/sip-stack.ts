@@ -15,10 +15,11 @@ import { SipUri } from './message/sip-uri.js';
 import { Via } from './message/via.js';
 import { RealClock } from './real-clock.js';
 import type { ClientTransaction } from './transaction/client-transaction.js';
+import type { Expirable } from './transaction/expiry-queue.js';
 import { isReliable, type SendTarget, type SentInfo } from './transaction/send-target.js';
 import type { RespondOptions, ServerTransaction } from './transaction/server-transaction.js';
 import type { TimerConfig } from './transaction/timer-config.js';
-import { MAGIC_COOKIE, newBranch, randomToken } from './transaction/transaction-keys.js';
+import { detachedString, MAGIC_COOKIE, newBranch, randomToken } from './transaction/transaction-keys.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
 import type { ListenSpec } from './transport/listen-spec.js';
 import { TransportLayer, type TransportStats } from './transport/transport-layer.js';
@@ -73,8 +74,11 @@ export type SipStackEvents = {
   request: [req: SipRequest, st: ServerTransaction];
   /** A new request with a To tag; `dialog` is the stack's dialog when it knows it (else answer 481 or handle it). */
   inDialogRequest: [req: SipRequest, st: ServerTransaction, dialog: Dialog | undefined];
-  /** ACK for a 2xx (outside transactions, RFC 3261 §13.3.1.4). */
-  ack: [ack: SipRequest, dialog: Dialog | undefined];
+  /**
+   * ACK for a 2xx (outside transactions, RFC 3261 §13.3.1.4); `st` is the INVITE server
+   * transaction whose 2xx it acknowledges, when that 2xx was still being retransmitted.
+   */
+  ack: [ack: SipRequest, dialog: Dialog | undefined, st: ServerTransaction | undefined];
   /** No ACK for the 2xx sent on `st` within 64*T1 (§13.3.1.4). */
   ackTimeout: [st: ServerTransaction, dialog: Dialog | undefined];
   /** An INVITE was cancelled (§9.2); 200/487 were already sent. */
@@ -112,10 +116,10 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   /** UAC dialogs by Call-ID, so ending a call's early dialogs does not scan every dialog. */
   private readonly uacByCallId = new Map<string, Set<Dialog>>();
   private readonly pending2xx = new Map<string, Pending2xx>();
-  private readonly sentAcks = new Map<string, { ack: SipRequest; target: SendTarget; timer: TimerHandle }>();
-  private readonly toTags = new WeakMap<ServerTransaction, string>();
+  /** ACKs we sent for 2xx, as the bytes that went out (re-sent on a 2xx retransmission). */
+  private readonly sentAcks = new Map<string, RememberedAck>();
   /** 2xx that were ACKed recently (`callId|cseq`): ACK retransmissions are absorbed. */
-  private readonly recentAcks = new Map<string, TimerHandle>();
+  private readonly recentAcks = new Map<string, RememberedAck>();
   private state: 'new' | 'started' | 'closed' = 'new';
 
   constructor(options: SipStackOptions) {
@@ -154,9 +158,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.state = 'closed';
     for (const p of this.pending2xx.values()) this.stopPending(p);
     this.pending2xx.clear();
-    for (const a of this.sentAcks.values()) this.clock.clearTimeout(a.timer);
     this.sentAcks.clear();
-    for (const t of this.recentAcks.values()) this.clock.clearTimeout(t);
     this.recentAcks.clear();
     this.transactions.close();
     this.dialogs.clear();
@@ -219,12 +221,22 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.assertStarted();
     const target = await this.resolveTarget(ack, options);
     this.fillRequest(ack, this.listenerFor(target.transport), target.transport);
-    const sent = await this.transport.sendWithInfo(ack, target);
-    const key = `${ack.callId}|${ack.cseq().seq}`;
-    const old = this.sentAcks.get(key);
-    if (old) this.clock.clearTimeout(old.timer);
-    const timer = this.clock.setTimeout(() => this.sentAcks.delete(key), 64 * this.transactions.timers.t1);
-    this.sentAcks.set(key, { ack, target: { ...target, flowId: sent.flowId }, timer });
+    // keep the bytes, not the request: its header values pin the 2xx text for 64*T1
+    const callerCaptures = ack.captureWire;
+    ack.captureWire = true;
+    let sent: SentInfo;
+    let bytes: Buffer | undefined;
+    try {
+      sent = await this.transport.sendWithInfo(ack, target);
+      bytes = ack.wire;
+    } finally {
+      ack.captureWire = callerCaptures;
+      if (!callerCaptures) ack.wire = undefined;
+    }
+    const key = detachedString(`${ack.callId}|${ack.cseq().seq}`);
+    const entry = new RememberedAck(this.sentAcks, key, ownCopy(bytes ?? ack.serialize()), { ...target, flowId: sent.flowId });
+    this.sentAcks.set(key, entry); // replaces an older one, whose expiry then does nothing
+    this.transactions.expiry.add(entry);
     return sent;
   }
 
@@ -324,20 +336,24 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   private onAck(ack: SipRequest): void {
     const key = `${ack.callId}|${ack.cseq().seq}`;
     const p = this.pending2xx.get(key);
+    const st = p?.st;
     if (p) {
       this.stopPending(p);
       this.pending2xx.delete(key);
-      this.recentAcks.set(key, this.clock.setTimeout(() => this.recentAcks.delete(key), 64 * this.transactions.timers.t1));
+      const kept = detachedString(key); // not a slice of the ACK's text
+      const entry = new RememberedAck(this.recentAcks, kept, undefined, undefined);
+      this.recentAcks.set(kept, entry);
+      this.transactions.expiry.add(entry);
     } else if (this.recentAcks.has(key)) return; // a retransmitted ACK (§13.3.2.5 / §17.2.1)
     const dk = Dialog.keyOfIncoming(ack);
-    this.emit('ack', ack, dk ? this.dialogs.get(dk) : undefined);
+    this.emit('ack', ack, dk ? this.dialogs.get(dk) : undefined, st);
   }
 
   private onStrayResponse(res: SipResponse): void {
     // A 2xx retransmission after the INVITE client transaction ended: re-send our ACK.
     if (res.status < 200 || res.status >= 300) return;
     const sent = this.sentAcks.get(`${res.callId}|${res.cseq().seq}`);
-    if (sent) this.transport.send(sent.ack, sent.target, () => {});
+    if (sent?.bytes && sent.target) this.transport.sendBytes(sent.bytes, sent.target, () => {});
   }
 
   // ---- server side: responses -------------------------------------------------
@@ -353,10 +369,10 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     if (res.status > 100) {
       try {
         if (res.toTag() === undefined && req.toTag() === undefined) {
-          let tag = this.toTags.get(st);
+          let tag = st.localTag;
           if (!tag) {
             tag = randomToken(10);
-            this.toTags.set(st, tag);
+            st.localTag = tag;
           }
           res.set('To', `${res.get('to')};tag=${tag}`);
         }
@@ -457,46 +473,55 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     if (req.method !== 'INVITE') return;
     const isReInvite = safeToTag(req) !== undefined;
     if (isReInvite) return;
-    ct.on('response', (res) => {
-      let toTag: string | undefined;
-      try {
-        toTag = res.toTag();
-      } catch {
-        return;
-      }
-      if (!toTag) return;
-      const key = Dialog.keyOf({ callId: req.callId, localTag: safeTag(req), remoteTag: toTag });
-      const existing = this.dialogs.get(key);
-      if (res.status > 100 && res.status < 300) {
-        if (existing) existing.updateFromResponse(res);
-        else {
-          const flowId = ct.sent && ct.target.transport !== 'udp' ? ct.sent.flowId : undefined;
-          const d = Dialog.asUac(req, res, flowId, ct.target.transport);
-          this.dialogs.set(key, d);
-          let set = this.uacByCallId.get(req.callId);
-          if (!set) {
-            set = new Set();
-            this.uacByCallId.set(req.callId, set);
-          }
-          set.add(d);
-        }
-      } else if (res.status >= 300) {
-        for (const d of this.uacDialogsOf(req.callId)) {
-          if (d.state === 'early') this.endDialog(d);
-        }
-      }
-    });
+    ct.on('response', (res) => this.onClientResponse(ct, req, res));
+    this.watchClientEnd(ct, req.callId, safeTag(req));
+  }
+
+  /**
+   * The listeners that outlive the request (an Accepted transaction releases it): built in
+   * their own scope so their closures hold two strings, not the INVITE.
+   */
+  private watchClientEnd(ct: ClientTransaction, callId: string, localTag: string): void {
     ct.on('terminated', () => {
       // §13.2.2.4: early dialogs of other forks that never got a 2xx end with the transaction
-      const localTag = safeTag(req);
-      for (const d of this.uacDialogsOf(req.callId)) {
+      for (const d of this.uacDialogsOf(callId)) {
         if (d.state === 'early' && d.id.localTag === localTag) this.endDialog(d);
       }
     });
     ct.on('retransmission', (res) => {
       const sent = this.sentAcks.get(`${res.callId}|${res.cseq().seq}`);
-      if (sent) this.transport.send(sent.ack, sent.target, () => {});
+      if (sent?.bytes && sent.target) this.transport.sendBytes(sent.bytes, sent.target, () => {});
     });
+  }
+
+  private onClientResponse(ct: ClientTransaction, req: SipRequest, res: SipResponse): void {
+    let toTag: string | undefined;
+    try {
+      toTag = res.toTag();
+    } catch {
+      return;
+    }
+    if (!toTag) return;
+    const key = Dialog.keyOf({ callId: req.callId, localTag: safeTag(req), remoteTag: toTag });
+    const existing = this.dialogs.get(key);
+    if (res.status > 100 && res.status < 300) {
+      if (existing) existing.updateFromResponse(res);
+      else {
+        const flowId = ct.sent && ct.target.transport !== 'udp' ? ct.sent.flowId : undefined;
+        const d = Dialog.asUac(req, res, flowId, ct.target.transport);
+        this.dialogs.set(key, d);
+        let set = this.uacByCallId.get(req.callId);
+        if (!set) {
+          set = new Set();
+          this.uacByCallId.set(req.callId, set);
+        }
+        set.add(d);
+      }
+    } else if (res.status >= 300) {
+      for (const d of this.uacDialogsOf(req.callId)) {
+        if (d.state === 'early') this.endDialog(d);
+      }
+    }
   }
 
   private async resolveTarget(req: SipRequest, options: SendRequestOptions): Promise<SendTarget> {
@@ -603,6 +628,31 @@ function contactFor(lp: ListeningPoint): string {
   if (lp.transport === 'wss') return `<sips:${lp.host}:${lp.port};transport=ws>`;
   const tp = lp.transport === 'udp' ? '' : `;transport=${lp.transport}`;
   return `<sip:${lp.host}:${lp.port}${tp}>`;
+}
+
+/**
+ * An ACK remembered for 64*T1 (§13.2.2.4: ours, re-sent on a 2xx retransmission; §13.3.2.5:
+ * theirs, to absorb its retransmissions), on the transaction layer's shared expiry queue.
+ */
+class RememberedAck implements Expirable {
+  constructor(
+    private readonly map: Map<string, RememberedAck>, private readonly key: string,
+    readonly bytes: Buffer | undefined, readonly target: SendTarget | undefined,
+  ) {}
+
+  onExpire(): void {
+    if (this.map.get(this.key) === this) this.map.delete(this.key);
+  }
+}
+
+/**
+ * The bytes in a buffer of their own: a small Buffer from `Buffer.from(string)` sits in a
+ * shared 64 KiB pool slab, and one kept for 64*T1 keeps the whole slab alive.
+ */
+function ownCopy(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(out);
+  return out;
 }
 
 function safeTag(req: SipRequest): string {

@@ -1,3 +1,4 @@
+import { detachedString } from './detached-string.js';
 import { canonicalHeaderKey, isListHeader } from './header-names.js';
 import { NameAddr } from './name-addr.js';
 import { fail, splitList } from './syntax.js';
@@ -271,6 +272,21 @@ export abstract class SipMessage {
     head += '\r\n';
     const headBuf = Buffer.from(head, 'utf8');
     return this.body.length === 0 ? headBuf : Buffer.concat([headBuf, this.body]);
+  }
+
+  /**
+   * Makes the message stop sharing memory with the text it was parsed from: every header
+   * value becomes its own flat string and the parse memos are dropped. For messages kept
+   * long after the call moved on (a final response a Completed transaction resends).
+   */
+  detachStrings(): void {
+    for (const h of this.headers) {
+      h.name = detachedString(h.name);
+      h.value = detachedString(h.value);
+    }
+    this.#viaMemo = undefined;
+    this.#fromMemo = undefined;
+    this.#toMemo = undefined;
   }
 
   /** The serialized message as text (body decoded as UTF-8). */

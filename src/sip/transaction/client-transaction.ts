@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock.js';
+import { InvalidStateError } from '../../common/errors.js';
 import { canonicalHeaderKey } from '../message/header-names.js';
 import { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 import { isReliable, type MessageSender, type SendTarget, type SentInfo } from './send-target.js';
+import type { Expirable, ExpiryQueue } from './expiry-queue.js';
 import type { TimerConfig } from './timer-config.js';
 
 /** Client transaction states (RFC 3261 Figures 5 and 6; `accepted` from RFC 6026). */
@@ -32,13 +34,15 @@ export type ClientTransactionEvents = {
  * ACK for non-2xx final responses (§17.1.1.3), and absorbs retransmitted responses (Timer
  * D / K). The id is the top Via branch + CSeq method (§17.1.3).
  */
-export class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
-  readonly request: SipRequest;
+export class ClientTransaction extends EventEmitter<ClientTransactionEvents> implements Expirable {
   readonly target: SendTarget;
   readonly id: string;
   readonly isInvite: boolean;
   state: ClientTransactionState;
-  /** The last response passed up. */
+  /**
+   * The last response passed up. Released (undefined) once the transaction only absorbs
+   * retransmissions: INVITE Accepted and non-INVITE Completed (see {@link released}).
+   */
   lastResponse: SipResponse | undefined;
   /** How the request went out (after the first transmission). */
   sent: SentInfo | undefined;
@@ -49,27 +53,49 @@ export class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
   private readonly timers: TimerConfig;
   private readonly send: MessageSender;
   private readonly onTerminated: (t: ClientTransaction) => void;
+  private readonly expiry: ExpiryQueue | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private timeoutTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval: number;
   private ack: SipRequest | undefined;
+  private req: SipRequest | undefined;
 
   constructor(opts: {
     request: SipRequest; target: SendTarget; id: string; clock: Clock; timers: TimerConfig; send: MessageSender;
     onTerminated: (t: ClientTransaction) => void;
+    /** Shared queue for Timer M (64*T1); else a timer of its own. */
+    expiry?: ExpiryQueue;
   }) {
     super();
-    this.request = opts.request;
+    this.req = opts.request;
     this.target = opts.target;
     this.id = opts.id;
     this.clock = opts.clock;
     this.timers = opts.timers;
     this.send = opts.send;
     this.onTerminated = opts.onTerminated;
+    this.expiry = opts.expiry;
     this.isInvite = opts.request.method === 'INVITE';
     this.state = this.isInvite ? 'calling' : 'trying';
     this.interval = this.timers.t1;
+  }
+
+  /**
+   * The request. Throws `ERR_SIP_TRANSACTION_RELEASED` once the transaction only absorbs
+   * retransmissions (INVITE Accepted, non-INVITE Completed): it lets go of the request, the
+   * last response and the listeners of events those states never emit, so the 64*T1 an
+   * Accepted transaction lasts does not keep every recent call's messages on the heap.
+   */
+  get request(): SipRequest {
+    const r = this.req;
+    if (r === undefined) throw new InvalidStateError('ERR_SIP_TRANSACTION_RELEASED', `transaction ${this.id} released its request (state ${this.state})`);
+    return r;
+  }
+
+  /** True once the request was released. */
+  get released(): boolean {
+    return this.req === undefined;
   }
 
   /** Sends the request and starts Timers A/B or E/F. Called once by the transaction layer. */
@@ -106,8 +132,10 @@ export class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
         if (this.isInvite && s < 300) {
           // RFC 6026 §7.2: Accepted, Timer M = 64*T1; 2xx retransmissions go to the TU.
           this.state = 'accepted';
-          this.endTimer = this.clock.setTimeout(() => this.terminate(), 64 * this.timers.t1);
+          if (this.expiry !== undefined && this.expiry.delayMs === 64 * this.timers.t1) this.expiry.add(this); // Timer M
+          else this.endTimer = this.clock.setTimeout(() => this.terminate(), 64 * this.timers.t1);
           this.emit('response', res);
+          this.release();
           return;
         }
         this.state = 'completed';
@@ -121,6 +149,7 @@ export class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
           this.endTimer = this.clock.setTimeout(() => this.terminate(), k);
         }
         this.emit('response', res);
+        if (!this.isInvite) this.release();
         return;
       case 'completed':
         // retransmitted final response: re-ACK (INVITE), otherwise absorb
@@ -132,6 +161,11 @@ export class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
       case 'terminated':
         return;
     }
+  }
+
+  /** @internal The shared 64*T1 queue's call: Timer M fired. */
+  onExpire(): void {
+    if (this.state === 'accepted') this.terminate();
   }
 
   /** Stops all timers and ends the transaction without further events except `terminated`. */
@@ -166,10 +200,27 @@ export class ClientTransaction extends EventEmitter<ClientTransactionEvents> {
     return ack;
   }
 
+  /**
+   * Enters the absorbing part of Accepted / non-INVITE Completed: drops the request, the
+   * last response and the listeners of `response`, `sent`, `timeout` and `transportError`
+   * (never emitted again). Kept: `retransmission` (2xx to INVITE) and `terminated`.
+   * Not done while the first send is unconfirmed (someone may still wait for `sent`).
+   */
+  private release(): void {
+    if (this.state === 'terminated' || this.sent === undefined) return;
+    this.req = undefined;
+    this.lastResponse = undefined;
+    this.removeAllListeners('response');
+    this.removeAllListeners('sent');
+    this.removeAllListeners('timeout');
+    this.removeAllListeners('transportError');
+    if (!this.isInvite) this.removeAllListeners('retransmission');
+  }
+
   private transmit(msg: SipRequest): void {
     this.send(msg, this.target, (err, sent) => {
       if (!err) {
-        if (msg === this.request && !this.sent && sent) {
+        if (msg === this.req && !this.sent && sent) {
           this.sent = sent;
           this.emit('sent', sent);
         }

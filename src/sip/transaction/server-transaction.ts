@@ -4,6 +4,7 @@ import { InvalidStateError } from '../../common/errors.js';
 import type { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 import { isReliable, type MessageSender, type SendTarget, type SentInfo } from './send-target.js';
+import type { Expirable, ExpiryQueue } from './expiry-queue.js';
 import type { TimerConfig } from './timer-config.js';
 
 /** Options of {@link ServerTransaction.respond}. */
@@ -44,37 +45,55 @@ export type ServerTransactionEvents = {
  * T2) until ACK or Timer H (64*T1); Timers I, J and Accepted's Timer L end the
  * transaction. 2xx responses to INVITE are retransmitted by the UA core, not here.
  */
-export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
-  readonly request: SipRequest;
+export class ServerTransaction extends EventEmitter<ServerTransactionEvents> implements Expirable {
   /** Where responses go (RFC 3261 §18.2.2 / RFC 3581 §4). */
   readonly target: SendTarget;
   readonly id: string;
   readonly isInvite: boolean;
   state: ServerTransactionState;
-  /** The last response sent. */
+  /**
+   * The last response sent. Released (undefined) once the transaction only absorbs
+   * retransmissions: in Accepted and Confirmed (see {@link released}).
+   */
   lastResponse: SipResponse | undefined;
   /** How the last response went out. */
   lastSent: SentInfo | undefined;
   /** True once CANCEL was received for this INVITE. */
   cancelled = false;
+  /**
+   * The To tag the UA core gives every response of this transaction that lacks one, so the
+   * provisional and final responses agree (RFC 3261 §8.2.6.2). A field rather than a
+   * WeakMap entry: tens of thousands of WeakMap keys make every major GC pause longer.
+   */
+  localTag: string | undefined;
+  /** @internal The transaction layer's merged-request key (RFC 3261 §8.2.2.2), if it tracks one. */
+  mergeKey: string | undefined;
 
   private readonly clock: Clock;
   private readonly timers: TimerConfig;
   private readonly send: MessageSender;
   private readonly onTerminated: (t: ServerTransaction) => void;
   private readonly prepare: ((st: ServerTransaction, res: SipResponse, options: RespondOptions) => void) | undefined;
+  private readonly expiry: ExpiryQueue | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private timeoutTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval: number;
+  private req: SipRequest | undefined;
+  /** Status of the final response sent (0 before). */
+  private finalStatus = 0;
+  /** To tag of the final response, kept when the response itself is released. */
+  private releasedToTag: string | undefined;
 
   constructor(opts: {
     request: SipRequest; target: SendTarget; id: string; clock: Clock; timers: TimerConfig; send: MessageSender;
     onTerminated: (t: ServerTransaction) => void;
     prepare?: (st: ServerTransaction, res: SipResponse, options: RespondOptions) => void;
+    /** Shared queue for the 64*T1 end timers (Timers L and J); else a timer each. */
+    expiry?: ExpiryQueue;
   }) {
     super();
-    this.request = opts.request;
+    this.req = opts.request;
     this.target = opts.target;
     this.id = opts.id;
     this.clock = opts.clock;
@@ -82,14 +101,37 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
     this.send = opts.send;
     this.onTerminated = opts.onTerminated;
     this.prepare = opts.prepare;
+    this.expiry = opts.expiry;
     this.isInvite = opts.request.method === 'INVITE';
     this.state = this.isInvite ? 'proceeding' : 'trying';
     this.interval = this.timers.t1;
   }
 
+  /**
+   * The request that created the transaction. Throws `ERR_SIP_TRANSACTION_RELEASED` once
+   * the transaction is in a state where it only absorbs retransmissions (Accepted,
+   * Confirmed, non-INVITE Completed): it is then released, so the 64*T1 these states last
+   * do not keep every message of every recent call on the heap.
+   */
+  get request(): SipRequest {
+    const r = this.req;
+    if (r === undefined) throw new InvalidStateError('ERR_SIP_TRANSACTION_RELEASED', `transaction ${this.id} released its request (state ${this.state})`);
+    return r;
+  }
+
+  /** True once the request (and, except in non-INVITE Completed, the last response) was released. */
+  get released(): boolean {
+    return this.req === undefined;
+  }
+
   /** True once a final response was sent. */
   get finalSent(): boolean {
-    return this.lastResponse !== undefined && this.lastResponse.status >= 200;
+    return this.finalStatus >= 200;
+  }
+
+  /** The To tag of the last response sent (also after the response was released). */
+  lastToTag(): string | undefined {
+    return this.lastResponse !== undefined ? tagOf(this.lastResponse) : this.releasedToTag;
   }
 
   /**
@@ -106,6 +148,7 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
     }
     this.prepare?.(this, res, options);
     this.lastResponse = res;
+    if (res.status >= 200) this.finalStatus = res.status;
     this.emit('response', res);
     this.transmit(res);
     if (this.isTerminated()) return; // the transport failed synchronously
@@ -118,7 +161,8 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
     if (this.isInvite) {
       if (s < 300) {
         this.state = 'accepted';
-        this.endTimer = this.clock.setTimeout(() => this.terminate(), 64 * this.timers.t1); // Timer L
+        this.endAfter(64 * this.timers.t1); // Timer L
+        this.release(true); // RFC 6026 §8.7: Accepted absorbs INVITE retransmissions, sends nothing
         return;
       }
       this.state = 'completed';
@@ -127,7 +171,8 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
       return;
     }
     this.state = 'completed';
-    this.endTimer = this.clock.setTimeout(() => this.terminate(), reliable ? 0 : 64 * this.timers.t1); // Timer J
+    this.endAfter(reliable ? 0 : 64 * this.timers.t1); // Timer J
+    this.release(false); // §17.2.2: Completed only resends the last response
   }
 
   /** True once the transaction ended (also right after a synchronous transport failure). */
@@ -148,6 +193,7 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
     this.clearTimer('timeoutTimer');
     this.endTimer = this.clock.setTimeout(() => this.terminate(), isReliable(this.target.transport) ? 0 : this.timers.t4); // Timer I
     this.emit('ack', ack);
+    this.release(true); // Confirmed absorbs ACKs only
   }
 
   /** Ends the transaction now. */
@@ -159,6 +205,34 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
     this.clearTimer('endTimer');
     this.onTerminated(this);
     this.emit('terminated');
+  }
+
+  /** @internal The shared 64*T1 queue's call: Timer L (Accepted) or J (non-INVITE Completed) fired. */
+  onExpire(): void {
+    if (this.state === 'accepted' || (this.state === 'completed' && !this.isInvite)) this.terminate();
+  }
+
+  /** Ends the transaction in `ms` (Timers L, J): on the shared queue when it has that length. */
+  private endAfter(ms: number): void {
+    if (this.expiry !== undefined && ms === this.expiry.delayMs) this.expiry.add(this);
+    else this.endTimer = this.clock.setTimeout(() => this.terminate(), ms);
+  }
+
+  /**
+   * Lets go of the request (and the last response when `response`) once the state only
+   * absorbs retransmissions. Keeps the final status and To tag (CANCEL after the final
+   * response, §9.2) and the send target.
+   */
+  private release(response: boolean): void {
+    if (this.state === 'terminated') return;
+    this.req = undefined;
+    if (response) {
+      this.releasedToTag = this.lastToTag();
+      this.lastResponse = undefined;
+    } else {
+      // kept for retransmissions: its values are slices of the request's text
+      this.lastResponse?.detachStrings();
+    }
   }
 
   private transmit(res: SipResponse): void {
@@ -195,5 +269,13 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> {
     const h = this[name];
     if (h !== undefined) this.clock.clearTimeout(h);
     this[name] = undefined;
+  }
+}
+
+function tagOf(res: SipResponse): string | undefined {
+  try {
+    return res.toTag();
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,8 @@
 import type { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 
+export { detachedString } from '../message/detached-string.js';
+
 /** RFC 3261 magic cookie: branches starting with it are unique per transaction (§8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
@@ -38,20 +40,23 @@ export function newBranch(): string {
   return MAGIC_COOKIE + randomToken(16);
 }
 
-const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+const ALPHABET = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz', 'latin1');
+/** Scratch for one token: written byte by byte, read once as a flat latin1 string. */
+const tokenBuf = Buffer.alloc(256);
 /** Random bytes drawn in blocks (one CSPRNG call per 4 KiB instead of one per token). */
 const pool = new Uint8Array(4096);
 let poolPos = pool.length;
 
 /** A random token of `n` characters from [0-9a-z] (CSPRNG, bytes taken from a pooled block). */
 export function randomToken(n = 10): string {
-  let s = '';
-  for (let i = 0; i < n; i++) {
+  const len = Math.min(Math.max(0, n | 0), tokenBuf.length);
+  for (let i = 0; i < len; i++) {
     if (poolPos >= pool.length) {
       crypto.getRandomValues(pool);
       poolPos = 0;
     }
-    s += ALPHABET[pool[poolPos++] % 36];
+    tokenBuf[i] = ALPHABET[pool[poolPos++] % 36];
   }
-  return s;
+  // one flat string (appending characters one by one built a 10–16 node cons-string tree)
+  return tokenBuf.toString('latin1', 0, len);
 }

@@ -8,8 +8,9 @@ import type { SipResponse } from '../message/sip-response.js';
 import { ClientTransaction } from './client-transaction.js';
 import type { MessageSender, SendTarget, SentInfo } from './send-target.js';
 import { ServerTransaction, type RespondOptions } from './server-transaction.js';
+import { ExpiryQueue } from './expiry-queue.js';
 import { DEFAULT_TIMERS, type TimerConfig } from './timer-config.js';
-import { clientKeyOfRequest, clientKeyOfResponse, randomToken, serverKey } from './transaction-keys.js';
+import { clientKeyOfRequest, clientKeyOfResponse, detachedString, randomToken, serverKey } from './transaction-keys.js';
 
 /** Options of {@link TransactionLayer}. */
 export interface TransactionLayerOptions {
@@ -58,6 +59,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly merged = new Map<string, ServerTransaction>();
+  /** One timer for every 64*T1 end timer (Timers J, L, M); also used by the UA core. */
+  readonly expiry: ExpiryQueue;
 
   constructor(options: TransactionLayerOptions) {
     super();
@@ -67,6 +70,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.autoTrying = options.autoTrying ?? true;
     this.detectMerged = options.detectMergedRequests ?? true;
     this.prepareResponse = options.prepareResponse;
+    this.expiry = new ExpiryQueue(this.clock, 64 * this.timers.t1);
   }
 
   /** Live client and server transactions. */
@@ -84,11 +88,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
    * with a unique branch. ACK is never a transaction (use {@link sendStateless}).
    */
   createClientTransaction(req: SipRequest, target: SendTarget): ClientTransaction {
-    const id = clientKeyOfRequest(req);
+    const id = detachedString(clientKeyOfRequest(req));
     if (this.clients.has(id)) throw new InvalidStateError('ERR_SIP_DUPLICATE_BRANCH', 'a client transaction with this branch exists', { data: { id } });
     const ct = new ClientTransaction({
-      request: req, target, id, clock: this.clock, timers: this.timers, send: this.sendFn,
-      onTerminated: (t) => { if (this.clients.get(t.id) === t) this.clients.delete(t.id); },
+      request: req, target, id, clock: this.clock, timers: this.timers, send: this.sendFn, expiry: this.expiry,
+      onTerminated: this.onClientTerminated,
     });
     this.clients.set(id, ct);
     ct.start();
@@ -144,22 +148,34 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.clients.clear();
     this.servers.clear();
     this.merged.clear();
+    this.expiry.clear();
   }
 
-  private createServer(req: SipRequest, key: string, target: SendTarget): ServerTransaction {
-    const mk = this.detectMerged && req.method !== 'CANCEL' && req.toTag() === undefined ? mergeKey(req) : undefined;
+  private createServer(req: SipRequest, rawKey: string, target: SendTarget): ServerTransaction {
+    // stored keys must not pin the received message text for the transaction's lifetime
+    const key = detachedString(rawKey);
+    const mk = this.detectMerged && req.method !== 'CANCEL' && req.toTag() === undefined ? detachedString(mergeKey(req)) : undefined;
     const st = new ServerTransaction({
-      request: req, target, id: key, clock: this.clock, timers: this.timers, send: this.sendFn, prepare: this.prepareResponse,
-      onTerminated: (t) => {
-        if (this.servers.get(t.id) === t) this.servers.delete(t.id);
-        // direct delete (a scan of `merged` per termination was O(live transactions): quadratic under load)
-        if (mk !== undefined && this.merged.get(mk) === t) this.merged.delete(mk);
-      },
+      request: req, target, id: key, clock: this.clock, timers: this.timers, send: this.sendFn, prepare: this.prepareResponse, expiry: this.expiry,
+      onTerminated: this.onServerTerminated,
     });
+    st.mergeKey = mk;
     this.servers.set(key, st);
     if (mk !== undefined) this.merged.set(mk, st);
     return st;
   }
+
+  // one function for every transaction (a closure each would live as long as the transaction)
+  private readonly onClientTerminated = (t: ClientTransaction): void => {
+    if (this.clients.get(t.id) === t) this.clients.delete(t.id);
+  };
+
+  private readonly onServerTerminated = (t: ServerTransaction): void => {
+    if (this.servers.get(t.id) === t) this.servers.delete(t.id);
+    // direct delete (a scan of `merged` per termination was O(live transactions): quadratic under load)
+    const mk = t.mergeKey;
+    if (mk !== undefined && this.merged.get(mk) === t) this.merged.delete(mk);
+  };
 
   private handleCancel(cancel: SipRequest, cancelSt: ServerTransaction): void {
     const invite = this.servers.get(serverKey(cancel, 'INVITE'));
@@ -167,7 +183,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       cancelSt.respond(createResponse(cancel, 481, { toTag: randomToken(10) }));
       return;
     }
-    const toTag = tagOf(invite.lastResponse) ?? randomToken(10);
+    const toTag = invite.lastToTag() ?? randomToken(10);
     cancelSt.respond(createResponse(cancel, 200, { toTag }));
     if (!invite.finalSent) {
       invite.cancelled = true;
@@ -180,20 +196,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private ackMatchesToTag(ack: SipRequest, st: ServerTransaction): boolean {
     const branch = ack.topVia().branch;
     if (branch?.startsWith('z9hG4bK')) return true;
-    return ack.toTag() === tagOf(st.lastResponse);
+    return ack.toTag() === st.lastToTag();
   }
 }
 
 function mergeKey(req: SipRequest): string {
   const cseq = req.cseq();
   return `${req.fromTag() ?? ''}|${req.callId}|${cseq.seq}|${cseq.method}`;
-}
-
-function tagOf(res: SipResponse | undefined): string | undefined {
-  if (!res) return undefined;
-  try {
-    return res.toTag();
-  } catch {
-    return undefined;
-  }
 }

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import {
-  ManualClock, SipRequest, SipResponse, TransactionLayer, createResponse, parseMessage,
+  ManualClock, SipRequest, SipResponse, TransactionLayer,
   type SendTarget, type SipMessage,
 } from '../../../src/sip/index.js';
+import { testReply, testRequest } from './transaction-fixtures.js';
 
 interface Sent {
   at: number;
@@ -23,25 +24,8 @@ function setup(opts: { autoTrying?: boolean } = {}) {
   return { clock, sent, layer };
 }
 
-let seq = 0;
-function request(method: string, opts: { branch?: string; toTag?: string; cseq?: number } = {}): SipRequest {
-  seq++;
-  const text = [
-    `${method} sip:bob@127.0.0.1:5070 SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${opts.branch ?? `z9hG4bKtest${seq}`};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:alice@127.0.0.1>;tag=ftag',
-    `To: <sip:bob@127.0.0.1>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
-    'Call-ID: call-1@test',
-    `CSeq: ${opts.cseq ?? 1} ${method}`,
-    'Content-Length: 0', '', '',
-  ].join('\r\n');
-  return parseMessage(Buffer.from(text)) as SipRequest;
-}
-
-function reply(req: SipRequest, status: number, toTag = 'ttag'): SipResponse {
-  return parseMessage(createResponse(req, status, { toTag }).serialize()) as SipResponse;
-}
+const request = testRequest;
+const reply = testReply;
 
 const times = (sent: Sent[], pred: (m: SipMessage) => boolean) => sent.filter((s) => pred(s.msg)).map((s) => s.at);
 const isReq = (method: string) => (m: SipMessage) => m instanceof SipRequest && m.method === method;
