@@ -3,6 +3,7 @@
 //   npm run bench:media -- --mode transcode|relay --calls N --duration S [--workers W] [--worker-kind thread|process] [--warmup S] [--sample K] [--srtp cm|gcm|both] [--search]
 //     [--packet-io native|node]  the engine's media.packetIo (default native)
 //     [--peer-io node|native]    the RTP echo peers' sockets in this process (default node)
+//     [--srtp-impl native|node]  the engine's media.srtpImpl (default: $SRTP_IMPL of the engine, else native)
 // relay:     browser sends PCMU → passthrough → RTP echo → passthrough → browser (DTLS-SRTP ↔ RTP, no codec work)
 // transcode: browser sends Opus → decode/PCMU encode → RTP echo → PCMU decode/Opus encode → browser
 // Runs itself inside a network namespace (unshare -n) when not already in one.
@@ -32,7 +33,7 @@ type Mode = 'relay' | 'transcode';
 interface RunResult {
   calls: number; mode: Mode; durationS: number; lossPct: number; p50AddedMs: number | null; p99AddedMs: number | null;
   cpuMsPerCallSecond: number; cpuUserMsPerCallSecond: number; cpuSystemMsPerCallSecond: number; projectedCallsOn2Cores: number;
-  cpuWindowS: number; cpuUsPerRoundTrip: number | null; warmupS: number; workerKind: string; packetIo: string; peerIo: string; loadAvg1: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
+  cpuWindowS: number; cpuUsPerRoundTrip: number | null; warmupS: number; workerKind: string; packetIo: string; srtpImpl: string; peerIo: string; loadAvg1: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
 }
 
 class Host {
@@ -110,8 +111,11 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
   const srtpProfiles = arg('srtp', 'cm') === 'gcm' ? ['AEAD_AES_128_GCM'] : arg('srtp', 'cm') === 'both' ? ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] : ['AES_CM_128_HMAC_SHA1_80'];
   const packetIo = arg('packet-io', 'native') as PacketIoMode;
   const peerIo = arg('peer-io', 'node') as PacketIoMode;
-  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles, packetIo });
-  const engineIo = [...new Set((await host.call<Array<{ packetIo?: string }>>('workerStats')).map((w) => w.packetIo ?? 'node'))].join(',');
+  const srtpImpl = arg('srtp-impl', '');
+  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles, packetIo, ...(srtpImpl ? { srtpImpl } : {}) });
+  const ws0 = await host.call<Array<{ packetIo?: string; srtpImpl?: string }>>('workerStats');
+  const engineIo = [...new Set(ws0.map((w) => w.packetIo ?? 'node'))].join(',');
+  const engineSrtp = [...new Set(ws0.map((w) => w.srtpImpl ?? 'node'))].join(',');
   const usage0 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
   const list: Call[] = [];
   let setupFailures = 0;
@@ -259,7 +263,7 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
     // Unlike cpuMsPerCallSecond it does not shrink when packets are lost before the engine.
     cpuUsPerRoundTrip: recvInWindow > 0 ? Number(((cpuMs * 1000) / recvInWindow).toFixed(2)) : null,
     workerKind: arg('worker-kind', 'thread'),
-    packetIo: engineIo, peerIo, loadAvg1: Number(os.loadavg()[0].toFixed(2)),
+    packetIo: engineIo, srtpImpl: engineSrtp, peerIo, loadAvg1: Number(os.loadavg()[0].toFixed(2)),
     rssBytesPerCall: live.length ? Math.round((rss1 - usage0.rss) / live.length) : 0,
     toneOk, toneFractions, setupFailures, srtp: arg('srtp', 'cm'),
     latencyMethod: mode === 'relay' ? 'per-packet round trip browser→Tandem→RTP echo→Tandem→browser (payload tag), loopback'
@@ -293,7 +297,7 @@ async function main(): Promise<void> {
   // --search: each step runs in its own process (a crashing step counts as a failed step).
   const step = (n: number): RunResult | null => {
     const args = [thisFile, '--mode', mode, '--calls', String(n), '--duration', String(durationS), '--workers', String(workers),
-      '--worker-kind', arg('worker-kind', 'thread'), '--packet-io', arg('packet-io', 'native'), '--peer-io', arg('peer-io', 'node'), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
+      '--worker-kind', arg('worker-kind', 'thread'), '--packet-io', arg('packet-io', 'native'), '--peer-io', arg('peer-io', 'node'), ...(arg('srtp-impl', '') ? ['--srtp-impl', arg('srtp-impl', '')] : []), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env: process.env });
     const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
     return line ? JSON.parse(line) as RunResult : null;

@@ -113,6 +113,7 @@ export class Gateway {
       workerKind: m.workerKind,
       opusComplexity: m.opusComplexity,
       packetIo: m.packetIo,
+      srtpImpl: m.srtpImpl,
       bindAddress: m.bindAddress,
       announcedAddresses: [sdpAddress],
       portMin: m.portMin,
@@ -131,9 +132,14 @@ export class Gateway {
     if (packetIoFallback !== null) {
       this.logger.warn({ requested: m.packetIo, reason: packetIoFallback }, 'media.packetIo: native UDP pump not loaded, falling back to node:dgram');
     }
+    const srtp = [...new Set(wstats.map((w) => w.srtpImpl ?? 'node'))].join(',');
+    const srtpFallback = wstats.find((w) => w.srtpImplFallback)?.srtpImplFallback ?? null;
+    if (srtpFallback !== null) {
+      this.logger.warn({ requested: m.srtpImpl, reason: srtpFallback }, 'media.srtpImpl: native SRTP not loaded, falling back to node:crypto');
+    }
     this.logger.info({
-      workers: this.engine.workerCount, opus: { encoder: workerOpus, decoder: opusBackends().decoder }, packetIo, ports: `${m.portMin}-${m.portMax}`, address: sdpAddress,
-    }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s), Opus encoder ${workerOpus}, packet I/O ${packetIo}`);
+      workers: this.engine.workerCount, opus: { encoder: workerOpus, decoder: opusBackends().decoder }, packetIo, srtp, ports: `${m.portMin}-${m.portMax}`, address: sdpAddress,
+    }, `media engine: ${this.engine.workerCount} ${this.engine.kind} worker(s), Opus encoder ${workerOpus}, packet I/O ${packetIo}, SRTP ${srtp}`);
     // Embedded mode: the SIP transport layer tells when a connection closes (bindings go, calls on
     // it end) and what a WebSocket upgrade carried (browser tokens). Remote mode has no such hook:
     // calls of a dropped browser end on RTP inactivity or calls.maxDurationSeconds.

@@ -130,6 +130,7 @@ export const schema: GroupSpec = {
         opusComplexity: { kind: 'int', default: 5, min: 0, max: 10, doc: 'Opus encoder complexity when transcoding.' },
         workerKind: { kind: 'enum', default: 'thread', values: ['thread', 'process'], doc: 'How media workers run: "thread" (worker threads, WASM Opus encoder) or "process" (a child process per worker, native Opus encoder: ~10–20 % less CPU when transcoding, at the cost of a process per core).' },
         packetIo: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'Media socket I/O: "native" = Tandem\'s UDP pump addon (src/media/native: epoll + recvmmsg batches, one JS callback per batch, batched sends; IPv4), falling back to node:dgram with a warning when the addon is not built or does not load; "node" = node:dgram (one syscall and callback per datagram). The startup log says which one the workers use.' },
+        srtpImpl: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'SRTP/SRTCP implementation of the media workers: "native" = Tandem\'s C code in the native addon (src/media/native/srtp.c: AES-NI/SHA-NI when the CPU has them, else portable C), falling back to node:crypto with a warning when the addon is not built or predates SRTP; "node" = node:crypto. Same packets either way; the startup log says which one the workers use.' },
       },
     },
     auth: {
@@ -263,7 +264,7 @@ export interface TandemConfig {
   drachtio: { mode: 'embedded' | 'remote'; host: string; port: number; secret: string };
   media: {
     workers: number; bindAddress: string; announcedAddress: string; portMin: number; portMax: number;
-    iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number; workerKind: 'thread' | 'process'; packetIo: 'native' | 'node';
+    iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number; workerKind: 'thread' | 'process'; packetIo: 'native' | 'node'; srtpImpl: 'native' | 'node';
   };
   auth: { realm: string; digestAlgorithm: 'MD5' | 'SHA-256'; nonceTtlSeconds: number; tokenSecret: string };
   registrar: { minExpires: number; maxExpires: number; defaultExpires: number };

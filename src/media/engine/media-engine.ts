@@ -46,6 +46,13 @@ export interface MediaEngineOptions {
    * node:dgram. Default 'native'.
    */
   packetIo?: 'native' | 'node';
+  /**
+   * SRTP/SRTCP implementation of the workers (config `media.srtpImpl`): 'native' =
+   * Tandem's C code in the native addon (src/media/native/srtp.c), falling back to
+   * 'node' where the addon does not load (see `workerStats().srtpImpl`); 'node' =
+   * node:crypto. Default: $SRTP_IMPL of the worker, else 'native'.
+   */
+  srtpImpl?: 'native' | 'node';
   /** Control request timeout, ms. Default 5000. */
   requestTimeoutMs?: number;
   /** Restart a crashed worker. Default true. */
@@ -127,6 +134,7 @@ export class MediaEngine {
         srtpProfiles: opts.srtpProfiles ?? ['AES_CM_128_HMAC_SHA1_80'],
         opusComplexity: opts.opusComplexity ?? 5,
         packetIo: opts.packetIo ?? 'native',
+        ...(opts.srtpImpl ? { srtpImpl: opts.srtpImpl } : {}),
         logLevel: opts.workerLogLevel ?? 'warn',
       };
       const slot: WorkerSlot = { index: i, cfg, worker: null, ready: Promise.resolve(), calls: new Set(), pending: new Map(), exiting: false, restarts: 0 };

@@ -31,6 +31,8 @@ export interface WorkerConfig {
   logLevel: string;
   /** Packet I/O of the worker's sockets (config `media.packetIo`); `native` falls back to `node` when the addon does not load. */
   packetIo?: 'native' | 'node';
+  /** SRTP implementation (config `media.srtpImpl`); `native` falls back to `node` when the addon does not load. Unset = $SRTP_IMPL, else native. */
+  srtpImpl?: 'native' | 'node';
 }
 
 /** How the WebRTC side of a call is connected inside the worker. */
@@ -232,6 +234,9 @@ export interface WorkerStats {
   packetIoFallback?: string | null;
   /** Native pump counters (packetIo 'native'), null otherwise. */
   udpPump?: UdpPumpStats | null;
+  /** SRTP implementation the worker uses, and why `native` was not used when requested. */
+  srtpImpl?: 'native' | 'node';
+  srtpImplFallback?: string | null;
 }
 
 export type WorkerRequest =

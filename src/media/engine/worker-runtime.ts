@@ -2,6 +2,7 @@ import { TandemError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { opusBackend } from '../codecs/opus.js';
 import { PortPool, UdpPump, configurePacketIo, type PacketIoSelection } from '../net/index.js';
+import { configureSrtpImpl, srtpImpl, type SrtpImplSelection } from '../srtp/srtp-impl.js';
 import { sharedDtlsCertificate, type DtlsCertificate } from '../webrtc/certificate.js';
 import { CallMedia } from './call-media.js';
 import type { AllocateResult, WorkerConfig, WorkerMessage, WorkerRequest, WorkerStats } from './protocol.js';
@@ -21,12 +22,18 @@ export class WorkerRuntime {
   private readonly ticker: NodeJS.Timeout;
   /** Packet I/O of this worker's sockets (config `media.packetIo`). */
   readonly packetIo: PacketIoSelection;
+  /** SRTP implementation of this worker (config `media.srtpImpl`; unset = $SRTP_IMPL, else native). */
+  readonly srtpImpl: SrtpImplSelection;
 
   constructor(private readonly cfg: WorkerConfig, private readonly post: (m: WorkerMessage) => void, private readonly log: Logger) {
     this.pool = new PortPool({ min: cfg.portMin, max: cfg.portMax });
     this.packetIo = configurePacketIo(cfg.packetIo ?? 'native');
     if (this.packetIo.fallbackReason !== null) {
       log.warn({ reason: this.packetIo.fallbackReason }, 'native packet I/O unavailable, using node:dgram');
+    }
+    this.srtpImpl = cfg.srtpImpl ? configureSrtpImpl(cfg.srtpImpl) : srtpImpl();
+    if (this.srtpImpl.fallbackReason !== null) {
+      log.warn({ reason: this.srtpImpl.fallbackReason }, 'native SRTP unavailable, using node:crypto');
     }
     this.ticker = setInterval(() => {
       const now = Date.now();
@@ -97,6 +104,7 @@ export class WorkerRuntime {
           opusEncoder: opusBackend(),
           packetIo: this.packetIo.effective, packetIoFallback: this.packetIo.fallbackReason,
           udpPump: this.packetIo.effective === 'native' ? UdpPump.sharedStats() : null,
+          srtpImpl: this.srtpImpl.effective, srtpImplFallback: this.srtpImpl.fallbackReason,
         };
         return s;
       }

@@ -660,8 +660,12 @@ static napi_value js_create_pump(napi_env env, napi_callback_info info) {
   return self;
 }
 
+/* SRTP/SRTCP functions (srtp.c), exported by the same addon. */
+napi_value tandem_srtp_init(napi_env env, napi_value exports);
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, stride;
+  if (tandem_srtp_init(env, exports) == NULL) return NULL;
   CHECK(napi_create_function(env, "createPump", NAPI_AUTO_LENGTH, js_create_pump, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "createPump", fn));
   CHECK(napi_create_uint32(env, META_STRIDE, &stride));

@@ -51,8 +51,13 @@ export interface RtpLegOptions {
   formats: readonly PayloadFormat[];
   /** SDES-SRTP keys (RFC 4568); null/undefined = plain RTP/AVP. */
   srtp?: SrtpSessionKeys | null;
-  /** SRTP implementation. Default 'tandem' (node:crypto, see docs/media.md); 'werift' for comparison. */
-  srtpImpl?: 'tandem' | 'werift';
+  /**
+   * SRTP implementation. Default 'auto': the process-wide selection (`srtpImpl()`:
+   * the native addon's C code when it loads, else node:crypto). 'native' = the addon
+   * (falls back to 'tandem' when it is not loaded); 'tandem' = node:crypto (see
+   * docs/media.md); 'werift' for comparison.
+   */
+  srtpImpl?: 'auto' | 'native' | 'tandem' | 'werift';
   /** Latching policy. Default 'learning'. */
   latch?: LatchMode;
   /** Consecutive valid packets from a new source before a learning re-latch. Default 5. */

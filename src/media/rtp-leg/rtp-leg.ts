@@ -12,6 +12,9 @@ import { RtpReceiveStats } from '../rtp/rtp-receive-stats.js';
 import { RtpView } from '../rtp/rtp-view.js';
 import { TandemSrtpSession } from '../srtp/tandem-srtp-session.js';
 import { WeriftSrtpSession } from '../srtp/werift-srtp-session.js';
+import { NativeSrtpSession } from '../srtp/native-srtp-session.js';
+import { loadNativeSrtp } from '../srtp/native-srtp-addon.js';
+import { createSrtpSession } from '../srtp/srtp-impl.js';
 import type { SrtpProtection, SrtpSessionKeys } from '../srtp/srtp-protection.js';
 import { PortPoolExhaustedError } from '../net/port-pool.js';
 import type {
@@ -56,7 +59,7 @@ export class RtpLeg implements MediaLeg {
   private readonly inactivityMs: number;
   private readonly rtcpIntervalMs: number;
   private readonly cname: string;
-  private readonly srtpImpl: 'tandem' | 'werift';
+  private readonly srtpImpl: 'auto' | 'native' | 'tandem' | 'werift';
   private readonly releasePorts: (() => void) | null;
 
   private remote: RemoteEndpoint | null;
@@ -107,7 +110,7 @@ export class RtpLeg implements MediaLeg {
     this.inactivityMs = opts.inactivityTimeoutMs ?? 30000;
     this.rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
     this.cname = opts.cname ?? `tandem-${randomBytes(6).toString('hex')}`;
-    this.srtpImpl = opts.srtpImpl ?? 'tandem';
+    this.srtpImpl = opts.srtpImpl ?? 'auto';
     this.releasePorts = releasePorts;
     this.remote = opts.remote ?? null;
     this.localRtcpSsrc = randomBytes(4).readUInt32BE(0);
@@ -189,7 +192,13 @@ export class RtpLeg implements MediaLeg {
   }
 
   private setSrtp(keys: SrtpSessionKeys | null): void {
-    this.srtp = keys ? (this.srtpImpl === 'werift' ? new WeriftSrtpSession(keys) : new TandemSrtpSession(keys)) : null;
+    if (!keys) { this.srtp = null; return; }
+    switch (this.srtpImpl) {
+      case 'werift': this.srtp = new WeriftSrtpSession(keys); break;
+      case 'tandem': this.srtp = new TandemSrtpSession(keys); break;
+      case 'native': this.srtp = loadNativeSrtp() ? new NativeSrtpSession(keys) : new TandemSrtpSession(keys); break;
+      default: this.srtp = createSrtpSession(keys);
+    }
   }
 
   private setDirection(d: LegDirection): void {

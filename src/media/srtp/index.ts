@@ -3,6 +3,9 @@ export { deriveSessionKey, deriveSessionKeys, type SessionKeys } from './srtp-kd
 export { SrtpContext } from './srtp-context.js';
 export { TandemSrtpSession } from './tandem-srtp-session.js';
 export { WeriftSrtpSession } from './werift-srtp-session.js';
+export { NativeSrtpSession } from './native-srtp-session.js';
+export { loadNativeSrtp, nativeSrtpLoadError, type NativeSrtpAddon } from './native-srtp-addon.js';
+export { configureSrtpImpl, createSrtpSession, srtpImpl, SRTP_IMPL_ENV, type SrtpImplMode, type SrtpImplSelection } from './srtp-impl.js';
 export type { SrtpProtection, SrtpSessionKeys, SrtpDropReason, SrtpOptions } from './srtp-protection.js';
 export { AesCtrKeystream } from './aes-ctr-keystream.js';
 export { HmacSha1 } from './hmac-sha1.js';

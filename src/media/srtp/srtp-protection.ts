@@ -6,11 +6,12 @@ export type SrtpDropReason = 'short' | 'auth' | 'replay' | 'malformed';
 /**
  * One SRTP session: an outbound context keyed by our master key and an
  * inbound context keyed by the peer's (RFC 3711 §3.2). Implemented by
- * Tandem's own code and by an adapter over werift so benchmarks compare.
+ * Tandem's own code (node:crypto, and C in the native addon) and by an
+ * adapter over werift so benchmarks compare.
  * Unprotect never throws: it returns null and sets `lastError`.
  */
 export interface SrtpProtection {
-  readonly impl: 'tandem' | 'werift';
+  readonly impl: 'tandem' | 'werift' | 'native';
   /** Reason for the last null returned by an unprotect call. */
   lastError: SrtpDropReason | null;
   /** Encrypts and authenticates an RTP packet; returns a new buffer. */

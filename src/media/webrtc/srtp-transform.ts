@@ -1,5 +1,5 @@
 import { RtpHeader, SrtcpSession, SrtpSession } from 'werift';
-import { TandemSrtpSession } from '../srtp/index.js';
+import { createSrtpSession } from '../srtp/index.js';
 import type { SrtpProfileName } from './types.js';
 
 /** DTLS-SRTP keying material for one direction pair (RFC 5764 §4.2). */
@@ -78,13 +78,13 @@ export const weriftSrtpFactory: SrtpFactory = (keys) => new WeriftSrtpTransform(
 
 /**
  * Default factory: AES_CM_128_HMAC_SHA1_80 runs on Tandem's own SRTP
- * (src/media/srtp, node:crypto with cached cipher state and no per-packet
- * parsing objects); AEAD_AES_128_GCM, which that module does not implement,
- * falls back to werift's session.
+ * (src/media/srtp: the native addon's C code when it loads, else node:crypto
+ * with cached cipher state; see `srtpImpl()`); AEAD_AES_128_GCM, which that
+ * module does not implement, falls back to werift's session.
  */
 export const defaultSrtpFactory: SrtpFactory = (keys) => {
   if (keys.profile === 'AES_CM_128_HMAC_SHA1_80') {
-    return new TandemSrtpSession({
+    return createSrtpSession({
       local: { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: keys.localKey, masterSalt: keys.localSalt },
       remote: { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: keys.remoteKey, masterSalt: keys.remoteSalt },
     });
