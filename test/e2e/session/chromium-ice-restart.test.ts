@@ -284,8 +284,21 @@ if (!inNetns()) {
         throw e;
       });
       await sleep(Math.max(0, 3000 - (Date.now() - restartedAt)));
+      // Tandem (controlling) nominates the pair of the new ICE session; the page's getStats can
+      // report its old selected pair for a moment on a loaded machine. Wait (bounded) until both
+      // name the same browser candidate, then assert on that state.
+      const agreeFrom = Date.now();
+      await waitFor('the page and Tandem on the same pair after the restart', async () => {
+        const eng = (await h.gw.media!.stats(mediaId)).webrtc;
+        const pg = await pcIce(page);
+        return eng.selected?.port === Number(pg.localCandidate?.split(':').pop());
+      }, 10000).catch(async (e: unknown) => {
+        await diag();
+        throw e;
+      });
       const engineAfter = (await h.gw.media!.stats(mediaId)).webrtc;
       const after = await pcIce(page);
+      console.log(`      callee: pair agreement after ${Date.now() - agreeFrom} ms`);
       console.log(`      callee: pair ${before.localCandidate} → ${after.localCandidate}; engine selected ${JSON.stringify(engineBefore.selected)} → ${JSON.stringify(engineAfter.selected)}, controlling ${String(engineBefore.ice.controlling)} → ${String(engineAfter.ice.controlling)}, role switches ${engineAfter.ice.roleSwitches}`);
       expect(engineAfter.iceState).to.equal('connected');
       expect(engineAfter.dtlsState).to.equal('connected');
