@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock.js';
-import { InvalidStateError } from '../../common/errors.js';
 import { canonicalHeaderKey } from '../message/header-names.js';
 import { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 import { isReliable, type MessageSender, type SendTarget, type SentInfo } from './send-target.js';
-import type { Expirable, ExpiryQueue } from './expiry-queue.js';
+import { requestOrThrow, type Expirable, type ExpiryQueue } from './expiry-queue.js';
 import type { TimerConfig } from './timer-config.js';
 
 /** Client transaction states (RFC 3261 Figures 5 and 6; `accepted` from RFC 6026). */
@@ -88,9 +87,7 @@ export class ClientTransaction extends EventEmitter<ClientTransactionEvents> imp
    * Accepted transaction lasts does not keep every recent call's messages on the heap.
    */
   get request(): SipRequest {
-    const r = this.req;
-    if (r === undefined) throw new InvalidStateError('ERR_SIP_TRANSACTION_RELEASED', `transaction ${this.id} released its request (state ${this.state})`);
-    return r;
+    return requestOrThrow(this.req, this.id, this.state);
   }
 
   /** True once the request was released. */

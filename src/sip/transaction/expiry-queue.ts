@@ -1,4 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js';
+import { InvalidStateError } from '../../common/errors.js';
+import type { SipRequest } from '../message/sip-request.js';
 
 /** Something an {@link ExpiryQueue} tells when its time is up. */
 export interface Expirable {
@@ -76,4 +78,14 @@ export class ExpiryQueue {
       this.head = 0;
     }
   }
+}
+
+/**
+ * The request of a transaction, or `ERR_SIP_TRANSACTION_RELEASED` when the transaction let
+ * go of it on entering a state that only absorbs retransmissions (and then waits on an
+ * {@link ExpiryQueue}).
+ */
+export function requestOrThrow(req: SipRequest | undefined, id: string, state: string): SipRequest {
+  if (req === undefined) throw new InvalidStateError('ERR_SIP_TRANSACTION_RELEASED', `transaction ${id} released its request (state ${state})`);
+  return req;
 }

@@ -4,7 +4,7 @@ import { InvalidStateError } from '../../common/errors.js';
 import type { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 import { isReliable, type MessageSender, type SendTarget, type SentInfo } from './send-target.js';
-import type { Expirable, ExpiryQueue } from './expiry-queue.js';
+import { requestOrThrow, type Expirable, type ExpiryQueue } from './expiry-queue.js';
 import type { TimerConfig } from './timer-config.js';
 
 /** Options of {@link ServerTransaction.respond}. */
@@ -114,9 +114,7 @@ export class ServerTransaction extends EventEmitter<ServerTransactionEvents> imp
    * do not keep every message of every recent call on the heap.
    */
   get request(): SipRequest {
-    const r = this.req;
-    if (r === undefined) throw new InvalidStateError('ERR_SIP_TRANSACTION_RELEASED', `transaction ${this.id} released its request (state ${this.state})`);
-    return r;
+    return requestOrThrow(this.req, this.id, this.state);
   }
 
   /** True once the request (and, except in non-INVITE Completed, the last response) was released. */
