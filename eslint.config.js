@@ -22,6 +22,12 @@ export default tseslint.config(
     rules: restrict(['**/sip/**', '**/sdp/**', '**/drachtio/**', '**/app/**', '**/session/**', 'sdp-transform', 'drachtio-srf'],
       'src/media is packets only: no SIP, SDP text, signaling or app imports.'),
   },
+  // The native addon's loader and UDP pump serve media and SIP alike: they import neither.
+  {
+    files: ['src/native/**/*.ts'],
+    rules: restrict(['**/media/**', '**/sip/**', '**/sdp/**', '**/drachtio/**', '**/app/**', '**/session/**'],
+      'src/native is the addon loader and packet pump shared by media and sip: it imports neither.'),
+  },
   // Signaling never imports media.
   {
     files: ['src/sip/**/*.ts', 'src/drachtio/**/*.ts'],

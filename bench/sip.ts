@@ -8,6 +8,7 @@
 //   --search        coarse rate steps (15 s trials) up to the first failing one, a refinement
 //                   step, then a --duration confirmation at the best rate → maxSustainedCps
 //   --layout split  (default) gateway process + srf app process; `single`: both in one process
+//   --sip-io native (default) the gateway's SIP UDP on the native pump (sip.packetIo); `node`: node:dgram
 //   --profile DIR   run the gateway process under `node --cpu-prof` (profile written to DIR)
 //   --steps a,b,..  rates tried by --search (default 50,100,150,200,300,400,500,600,800,1000,1200)
 //   --trial-duration S  seconds per --search step (default 15); --keep keeps SIPp's traces in /tmp
@@ -33,6 +34,8 @@ interface TrialResult {
   tandemSysMsPerCall: number | null;
   p50SetupMs: number | null; p99SetupMs: number | null; layout: string; sippExit: number | null;
   retransmissions: number; app?: unknown; stack?: unknown;
+  /** The gateway's SIP UDP I/O: 'native' (pump) or 'node' (dgram), from --sip-io. */
+  sipIo?: string | null;
   /** Event-loop stalls ≥ 50 ms and GC pauses ≥ 20 ms per Node process, seconds after the UAC started (worst 20). */
   stalls?: { gateway: StallOut[]; app: StallOut[] };
   /** Largest V8 heapUsed sampled once a second in each Node process (bytes). */
@@ -136,7 +139,8 @@ function lastStatRow(file: string): Record<string, string> {
 }
 
 /** One trial at a fixed rate. */
-async function trial(rate: number, durationS: number, opts: { layout: 'split' | 'single'; callMs: number; profileDir?: string }): Promise<TrialResult> {
+async function trial(rate: number, durationS: number, opts: { layout: 'split' | 'single'; callMs: number; sipIo: 'native' | 'node'; profileDir?: string }): Promise<TrialResult> {
+  let sipIoUsed: string | null = null;
   const dir = mkdtempSync(path.join(tmpdir(), 'tandem-bench-sip-'));
   const secret = 'bench-secret';
   const uasPort = await freeUdpPort();
@@ -153,9 +157,10 @@ async function trial(rate: number, durationS: number, opts: { layout: 'split' | 
       '-trace_err', '-error_file', path.join(dir, 'uas-errors.log'), '-trace_screen', '-screen_file', path.join(dir, 'uas-screen.log')],
       { cwd: dir, stdio: 'ignore' });
     const execArgv = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
-    gateway = fork(path.join(here, 'sip', 'gateway.js'), ['--secret', secret, ...(opts.layout === 'single' ? ['--with-app', target] : [])],
+    gateway = fork(path.join(here, 'sip', 'gateway.js'), ['--secret', secret, '--sip-io', opts.sipIo, ...(opts.layout === 'single' ? ['--with-app', target] : [])],
       { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const ready = await waitMessage<{ sipPort: number; drachtioPort: number }>(gateway, 'ready', 15000);
+    const ready = await waitMessage<{ sipPort: number; drachtioPort: number; udpIo?: string }>(gateway, 'ready', 15000);
+    sipIoUsed = ready.udpIo ?? null;
     if (opts.layout === 'split') {
       app = fork(path.join(here, 'sip', 'b2bua-app.js'), ['--drachtio-port', String(ready.drachtioPort), '--secret', secret, '--target', target],
         { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -213,7 +218,7 @@ async function trial(rate: number, durationS: number, opts: { layout: 'split' | 
       srfCpuMsPerCall: ok > 0 && app ? Number((1000 * (cpu1.app - cpu0.app) / ok).toFixed(3)) : null,
       tandemSysMsPerCall: ok > 0 ? Number((1000 * (gwSys1 - gwSys0) / ok).toFixed(3)) : null,
       p50SetupMs: percentile(sorted, 0.5), p99SetupMs: percentile(sorted, 0.99), layout: opts.layout, sippExit,
-      retransmissions: retrans, app: gwStop?.app ?? appStop?.app, stack: gwStop?.stack,
+      retransmissions: retrans, sipIo: sipIoUsed, app: gwStop?.app ?? appStop?.app, stack: gwStop?.stack,
       stalls: { gateway: stallsFrom(gwStop, t0), app: stallsFrom(appStop ?? gwStop, t0) },
       maxHeapUsed: { gateway: numOrNull(gwStop?.maxHeapUsed), app: numOrNull((appStop ?? gwStop)?.maxHeapUsed) },
     };
@@ -233,6 +238,7 @@ function passed(r: TrialResult): boolean {
 async function main(): Promise<void> {
   const layout = arg('layout', 'split') === 'single' ? 'single' : 'split';
   const callMs = Number(arg('call-ms', '1000'));
+  const sipIo = arg('sip-io', 'native') === 'node' ? 'node' : 'native';
   const durationS = Number(arg('duration', '60'));
   const profileDir = arg('profile', '') || undefined;
   const machine = {
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
   };
   const log = (o: unknown): void => { process.stderr.write(`${JSON.stringify(o)}\n`); };
   if (!flag('search')) {
-    const r = await trial(Number(arg('rate', '100')), durationS, { layout, callMs, profileDir });
+    const r = await trial(Number(arg('rate', '100')), durationS, { layout, callMs, sipIo, profileDir });
     console.log(JSON.stringify({ ...r, passed: passed(r), machine }));
     return;
   }
@@ -251,7 +257,7 @@ async function main(): Promise<void> {
   let firstFail: number | undefined;
   const trials: TrialResult[] = [];
   for (const rate of steps) {
-    const r = await trial(rate, trialS, { layout, callMs });
+    const r = await trial(rate, trialS, { layout, callMs, sipIo });
     trials.push(r);
     log({ trial: rate, passed: passed(r), ok: r.callsSucceeded, failed: r.callsFailed, cps: r.cpsAchieved, p99: r.p99SetupMs, cpu: [r.tandemCpuPct, r.srfCpuPct, r.sippCpuPct], msPerCall: r.tandemCpuMsPerCall });
     if (!passed(r)) { firstFail = rate; break; }
@@ -260,7 +266,7 @@ async function main(): Promise<void> {
   if (firstFail !== undefined && best > 0) {
     const mid = Math.round((best + firstFail) / 2 / 10) * 10;
     if (mid > best && mid < firstFail) {
-      const r = await trial(mid, trialS, { layout, callMs });
+      const r = await trial(mid, trialS, { layout, callMs, sipIo });
       trials.push(r);
       log({ trial: mid, passed: passed(r), ok: r.callsSucceeded, failed: r.callsFailed, cps: r.cpsAchieved, p99: r.p99SetupMs });
       if (passed(r)) best = mid;
@@ -269,7 +275,7 @@ async function main(): Promise<void> {
   // confirmation at the best rate; step down 10% (at most twice) when it fails
   let confirmed: TrialResult | undefined;
   for (let i = 0, rate = best; i < 3 && rate > 0; i++, rate = Math.floor(rate * 0.9)) {
-    const r = await trial(rate, durationS, { layout, callMs, profileDir });
+    const r = await trial(rate, durationS, { layout, callMs, sipIo, profileDir });
     log({ confirm: rate, passed: passed(r), ok: r.callsSucceeded, failed: r.callsFailed, cps: r.cpsAchieved });
     confirmed = r;
     if (passed(r)) break;

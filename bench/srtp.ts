@@ -1,6 +1,6 @@
 // SRTP micro-benchmark: µs per protect and per unprotect of a 172-byte RTP packet (20 ms PCMU),
 // and per SRTCP protect/unprotect of an 80-byte compound, for each implementation:
-// native (src/media/native/srtp.c, AES-NI/SHA-NI when present), native-portable (same C, no
+// native (src/native/srtp.c, AES-NI/SHA-NI when present), native-portable (same C, no
 // AES-NI/SHA-NI), tandem (node:crypto), werift. Prints ONE JSON object.
 //   node .build/NAME/bench/srtp.js [--packets N] [--rounds R]
 import os from 'node:os';

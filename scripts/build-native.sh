@@ -1,13 +1,13 @@
 #!/bin/sh
-# Builds Tandem's native UDP pump and SRTP (src/media/native, a Node-API addon in C) with node-gyp,
+# Builds Tandem's native UDP pump and SRTP (src/native, a Node-API addon in C) with node-gyp,
 # against the Node headers of this machine (Node-API is ABI-stable: an addon built against
 # Node 18/20 headers loads in the Node 24 runtime). No network: headers come from --nodedir.
 # Rebuilds only when the sources are newer than the addon. Output (gitignored):
-#   src/media/native/build/Release/tandem_udp_pump.node
+#   src/native/build/Release/tandem_udp_pump.node
 # Env: NODE_GYP=/path/to/node-gyp.js, NODEDIR=/prefix/with/include/node.
 set -eu
 cd "$(dirname "$0")/.."
-dir=src/media/native
+dir=src/native
 out=$dir/build/Release/tandem_udp_pump.node
 if [ -f "$out" ] && [ "$out" -nt "$dir/udp-pump.c" ] && [ "$out" -nt "$dir/srtp.c" ] && [ "$out" -nt "$dir/binding.gyp" ]; then
   exit 0

@@ -3,7 +3,7 @@
 # Installed only when missing; needs root (CI runs as root). Never skipped.
 set -eu
 PKGS="sip-tester baresip chromium sox libsox-fmt-all coturn kamailio kamailio-websocket-modules kamailio-tls-modules iproute2 util-linux openssl tcpdump docker-compose"
-# Build tools for the native UDP pump (src/media/native, scripts/build-native.sh).
+# Build tools for the native UDP pump (src/native, scripts/build-native.sh).
 PKGS="$PKGS build-essential g++ make python3"
 # Node headers (include/node/node_api.h, uv.h) for node-gyp --nodedir: NodeSource's nodejs package
 # ships them; with Debian's nodejs they are in libnode-dev.

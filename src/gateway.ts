@@ -88,9 +88,12 @@ export class Gateway {
       const tls = cfg.sip.tlsCert && cfg.sip.tlsKey ? { cert: fs.readFileSync(cfg.sip.tlsCert), key: fs.readFileSync(cfg.sip.tlsKey) } : undefined;
       this.sipCore = SipStackCore.create({
         listen: [...cfg.sip.listen], logger: this.logger.child({ part: 'sip' }),
-        parseLimits: { maxMessageSize: cfg.sip.maxMessageBytes }, ...(tls ? { tls } : {}),
+        parseLimits: { maxMessageSize: cfg.sip.maxMessageBytes }, ...(tls ? { tls } : {}), udpIo: cfg.sip.packetIo,
       });
       await this.sipCore.start();
+      const tl = this.sipCore.stack.transport;
+      if (tl.udpFallback !== null) this.logger.warn({ requested: cfg.sip.packetIo, reason: tl.udpFallback }, 'sip.packetIo: native UDP pump not used, falling back to node:dgram');
+      if (tl.udpIo !== '') this.logger.info({ udpIo: tl.udpIo }, `SIP over UDP on ${tl.udpIo === 'native' ? 'the native UDP pump' : tl.udpIo}`);
       for (const l of this.sipCore.stack.listeningPoints()) {
         this.logger.info({ transport: l.transport, host: l.host, port: l.port }, `SIP listening on ${l.transport}:${l.host}:${l.port}`);
       }

@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const sipPort = Number(arg('sip-port', '0'));
   const secret = arg('secret', 'bench');
   const withApp = arg('with-app', '');
-  const core = SipStackCore.create({ listen: [`udp:127.0.0.1:${sipPort}`], logger: silentLogger() });
+  const udpIo = arg('sip-io', 'native') === 'node' ? 'node' : 'native';
+  const core = SipStackCore.create({ listen: [`udp:127.0.0.1:${sipPort}`], logger: silentLogger(), udpIo });
   await core.start();
   const server = new DrachtioServer({ port: 0, host: '127.0.0.1', secret, sipStack: core, logger: silentLogger() });
   await server.start();
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   if (withApp !== '') app = await startB2bua({ drachtioPort, secret, target: withApp });
   const realSipPort = core.listeningPoints()[0].port;
   const probe = await startStallProbe();
-  send({ type: 'ready', sipPort: realSipPort, drachtioPort });
+  send({ type: 'ready', sipPort: realSipPort, drachtioPort, udpIo: core.stack.transport.udpIo });
   process.on('message', (m: { type?: string }) => {
     if (m.type !== 'stop') return;
     void (async () => {

@@ -15,7 +15,7 @@ import { SipStackCore } from '../drachtio/sip-stack-core.js';
 
 const USAGE = `usage: tandem sip-server --listen udp:127.0.0.1:5060 [--listen tcp:HOST:PORT ...]
        --drachtio-port 9022 --secret SECRET [--drachtio-host 127.0.0.1]
-       [--tls-key key.pem --tls-cert cert.pem] [--log-level info]
+       [--tls-key key.pem --tls-cert cert.pem] [--log-level info] [--packet-io native|node]
 `;
 
 interface Args {
@@ -26,10 +26,11 @@ interface Args {
   tlsKey?: string;
   tlsCert?: string;
   logLevel: string;
+  packetIo: 'native' | 'node';
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const out: Partial<Args> & { listen: string[] } = { listen: [], drachtioHost: '127.0.0.1', logLevel: 'info' };
+  const out: Partial<Args> & { listen: string[] } = { listen: [], drachtioHost: '127.0.0.1', logLevel: 'info', packetIo: 'native' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -72,6 +73,11 @@ function parseArgs(argv: string[]): Args | string {
         out.logLevel = v;
         i++;
         break;
+      case '--packet-io':
+        if (v !== 'native' && v !== 'node') return '--packet-io is native or node';
+        out.packetIo = v;
+        i++;
+        break;
       case '--help':
       case '-h':
         return '';
@@ -97,7 +103,7 @@ export async function runSipServerCli(argv: string[]): Promise<number> {
   const tls = args.tlsKey && args.tlsCert
     ? { key: readFileSync(args.tlsKey), cert: readFileSync(args.tlsCert) }
     : undefined;
-  const core = SipStackCore.create({ listen: args.listen, logger: log.child({ mod: 'sip' }), tls });
+  const core = SipStackCore.create({ listen: args.listen, logger: log.child({ mod: 'sip' }), tls, udpIo: args.packetIo });
   const server = new DrachtioServer({
     host: args.drachtioHost, port: args.drachtioPort, secret: args.secret, sipStack: core, logger: log.child({ mod: 'drachtio' }),
   });
@@ -112,7 +118,9 @@ export async function runSipServerCli(argv: string[]): Promise<number> {
   }
   const lps = core.listeningPoints().map((lp) => `${lp.transport}:${lp.host}:${lp.port}`).join(' ');
   const d = server.address();
-  process.stdout.write(`tandem sip-server: SIP on ${lps}; drachtio on ${d.host}:${d.port}\n`);
+  const udpIo = core.stack.transport.udpIo;
+  const fallback = core.stack.transport.udpFallback;
+  process.stdout.write(`tandem sip-server: SIP on ${lps}; drachtio on ${d.host}:${d.port}${udpIo ? `; UDP I/O ${udpIo}` : ''}${fallback ? ` (native not used: ${fallback})` : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -106,6 +106,7 @@ export const schema: GroupSpec = {
         tlsCert: { kind: 'string', default: '', allowEmpty: true, doc: 'PEM certificate file for tls: and wss: listeners.' },
         tlsKey: { kind: 'string', default: '', allowEmpty: true, doc: 'PEM private key file for tls: and wss: listeners.' },
         maxMessageBytes: { kind: 'int', default: 65535, min: 1024, max: 1048576, doc: 'Largest SIP message accepted; larger ones get 413 or are dropped.' },
+        packetIo: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'SIP over UDP socket I/O: "native" = the UDP pump of Tandem\'s native addon (src/native: epoll + recvmmsg batches, one sendmmsg per batch; IPv4 listeners), falling back to node:dgram with a warning when the addon is not built or the listener is IPv6; "node" = node:dgram. The startup log says which one is used.' },
       },
     },
     drachtio: {
@@ -129,8 +130,8 @@ export const schema: GroupSpec = {
         rtpTimeoutSeconds: { kind: 'int', default: 60, min: 0, max: 3600, doc: 'End a call when no RTP arrives for this long (0 = never).' },
         opusComplexity: { kind: 'int', default: 5, min: 0, max: 10, doc: 'Opus encoder complexity when transcoding.' },
         workerKind: { kind: 'enum', default: 'thread', values: ['thread', 'process'], doc: 'How media workers run: "thread" (worker threads, WASM Opus encoder) or "process" (a child process per worker, native Opus encoder: ~10–20 % less CPU when transcoding, at the cost of a process per core).' },
-        packetIo: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'Media socket I/O: "native" = Tandem\'s UDP pump addon (src/media/native: epoll + recvmmsg batches, one JS callback per batch, batched sends; IPv4), falling back to node:dgram with a warning when the addon is not built or does not load; "node" = node:dgram (one syscall and callback per datagram). The startup log says which one the workers use.' },
-        srtpImpl: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'SRTP/SRTCP implementation of the media workers: "native" = Tandem\'s C code in the native addon (src/media/native/srtp.c: AES-NI/SHA-NI when the CPU has them, else portable C), falling back to node:crypto with a warning when the addon is not built or predates SRTP; "node" = node:crypto. Same packets either way; the startup log says which one the workers use.' },
+        packetIo: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'Media socket I/O: "native" = Tandem\'s UDP pump addon (src/native: epoll + recvmmsg batches, one JS callback per batch, batched sends; IPv4), falling back to node:dgram with a warning when the addon is not built or does not load; "node" = node:dgram (one syscall and callback per datagram). The startup log says which one the workers use.' },
+        srtpImpl: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'SRTP/SRTCP implementation of the media workers: "native" = Tandem\'s C code in the native addon (src/native/srtp.c: AES-NI/SHA-NI when the CPU has them, else portable C), falling back to node:crypto with a warning when the addon is not built or predates SRTP; "node" = node:crypto. Same packets either way; the startup log says which one the workers use.' },
       },
     },
     auth: {
@@ -260,7 +261,7 @@ export interface TandemConfig {
   log: { level: string; pretty: boolean };
   http: { host: string; port: number };
   web: { enabled: boolean; httpsPort: number; tlsCert: string; tlsKey: string; publicWsUrls: string[]; iceServers: IceServerConfig[] };
-  sip: { listen: string[]; tlsCert: string; tlsKey: string; maxMessageBytes: number };
+  sip: { listen: string[]; tlsCert: string; tlsKey: string; maxMessageBytes: number; packetIo: 'native' | 'node' };
   drachtio: { mode: 'embedded' | 'remote'; host: string; port: number; secret: string };
   media: {
     workers: number; bindAddress: string; announcedAddress: string; portMin: number; portMax: number;

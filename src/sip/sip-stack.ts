@@ -43,6 +43,8 @@ export interface SipStackOptions {
   limits?: Partial<TransportLimits>;
   /** Key and certificate for tls/wss listeners (paths or PEM buffers). */
   tls?: TlsOptions;
+  /** UDP socket I/O (TransportLayerOptions.udpIo): `native` pump or `node` dgram. Default `node`. */
+  udpIo?: 'native' | 'node';
   /** Send 100 Trying for INVITE at once (default true, RFC 3261 §17.2.1). */
   autoTrying?: boolean;
   /**
@@ -131,7 +133,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.resolveSrvName = options.resolveSrv ?? ((name) => resolveSrv(name));
     this.transport = new TransportLayer({
       listen: options.listen, advertisedHost: options.advertisedHost, parseLimits: options.parseLimits,
-      limits: options.limits, tls: options.tls,
+      limits: options.limits, tls: options.tls, ...(options.udpIo ? { udpIo: options.udpIo } : {}),
     });
     this.transactions = new TransactionLayer({
       clock: this.clock, send: this.transport.send, timers: options.timers, autoTrying: options.autoTrying,

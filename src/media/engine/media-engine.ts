@@ -41,14 +41,14 @@ export interface MediaEngineOptions {
   opusComplexity?: number;
   /**
    * Packet I/O of the workers' sockets (config `media.packetIo`): 'native' = the
-   * batched native UDP pump (src/media/native), falling back to node:dgram in a
+   * batched native UDP pump (src/native), falling back to node:dgram in a
    * worker where the addon does not load (see `workerStats().packetIo`); 'node' =
    * node:dgram. Default 'native'.
    */
   packetIo?: 'native' | 'node';
   /**
    * SRTP/SRTCP implementation of the workers (config `media.srtpImpl`): 'native' =
-   * Tandem's C code in the native addon (src/media/native/srtp.c), falling back to
+   * Tandem's C code in the native addon (src/native/srtp.c), falling back to
    * 'node' where the addon does not load (see `workerStats().srtpImpl`); 'node' =
    * node:crypto. Default: $SRTP_IMPL of the worker, else 'native'.
    */

@@ -8,7 +8,7 @@ import type { LegCounters, PayloadFormat } from '../leg.js';
 import type { BridgeDirectionCounters } from '../bridge/index.js';
 import type { LatchMode, LegDirection, RemoteEndpoint } from '../rtp-leg/index.js';
 import type { SrtpSessionKeys } from '../srtp/index.js';
-import type { UdpPumpStats } from '../net/native-addon.js';
+import type { UdpPumpStats } from '../../native/native-addon.js';
 import type {
   MediaDirection, WebRtcLocalParams, WebRtcRemoteParams,
 } from '../webrtc/types.js';

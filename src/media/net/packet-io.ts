@@ -1,8 +1,8 @@
-import { loadUdpPumpAddon, udpPumpLoadError } from './native-addon.js';
+import { loadUdpPumpAddon, udpPumpLoadError } from '../../native/native-addon.js';
 
 /**
  * How media sockets do packet I/O (config `media.packetIo`):
- * - `native`: the native UDP pump (src/media/native, recvmmsg/epoll batches,
+ * - `native`: the native UDP pump (src/native, recvmmsg/epoll batches,
  *   one JS callback per batch, batched sends) when its addon loads, else
  *   node:dgram (the fallback is reported by {@link configurePacketIo});
  * - `node`: node:dgram, one callback and one send per datagram.

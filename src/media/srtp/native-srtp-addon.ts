@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
-import { udpPumpAddonPath } from '../net/native-addon.js';
+import { udpPumpAddonPath } from '../../native/native-addon.js';
 
 /** Opaque SRTP context owned by the addon (freed by its finalizer or `srtpFree`). */
 export type NativeSrtpContext = object & { readonly __nativeSrtpContext?: never };
 
 /**
- * The SRTP functions of Tandem's Node-API addon (src/media/native/srtp.c,
+ * The SRTP functions of Tandem's Node-API addon (src/native/srtp.c,
  * built into tandem_udp_pump.node). Transforms work in place on
  * `u8[offset, offset+len)` and return the new length, or a negative code
  * ({@link NATIVE_SRTP_ERRORS}).
@@ -48,7 +48,7 @@ export function loadNativeSrtp(): NativeSrtpAddon | null {
   if (loaded) return loaded.addon;
   const p = udpPumpAddonPath();
   if (!p) {
-    loaded = { addon: null, error: 'tandem_udp_pump.node not built (sh scripts/build-native.sh builds src/media/native)' };
+    loaded = { addon: null, error: 'tandem_udp_pump.node not built (sh scripts/build-native.sh builds src/native)' };
     return null;
   }
   try {

@@ -13,7 +13,7 @@ function createContext(addon: NativeSrtpAddon, key: SrtpKeyMaterial, window: num
 
 /**
  * SRTP/SRTCP session (RFC 3711) done in C by Tandem's native addon
- * (src/media/native/srtp.c: AES-NI/SHA-NI when present, KDF §4.3, ROC §3.3.1,
+ * (src/native/srtp.c: AES-NI/SHA-NI when present, KDF §4.3, ROC §3.3.1,
  * replay window §3.3.2, SRTCP index §3.4), with the same semantics as
  * {@link TandemSrtpSession}. Per packet: protect allocates the output buffer
  * (callers hand it to an asynchronous send) and unprotect a view of the

@@ -12,6 +12,9 @@ import {
   type Transport, type TransportLimits, type TransportSink, type UpgradeInfo,
 } from './transport-types.js';
 import { UdpTransport } from './udp-transport.js';
+import { NativeUdpTransport } from './native-udp-transport.js';
+import { parseIpv4 } from '../../native/ipv4.js';
+import { udpPumpLoadError } from '../../native/native-addon.js';
 import { WsTransport } from './ws-transport.js';
 
 /** Counters of one transport kind. */
@@ -39,6 +42,12 @@ export interface TransportLayerOptions {
   limits?: Partial<TransportLimits>;
   /** Needed for tls and wss listeners. */
   tls?: TlsOptions;
+  /**
+   * UDP socket I/O: `native` = the native pump (src/native: recvmmsg/sendmmsg batches) for
+   * IPv4 listeners when its addon loads, node:dgram otherwise; `node` = node:dgram. Default `node`
+   * (the gateway passes `sip.packetIo`, default native). See {@link TransportLayer.udpIo}.
+   */
+  udpIo?: 'native' | 'node';
 }
 
 /** Events of the {@link TransportLayer}. */
@@ -85,7 +94,14 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> implement
     for (const spec of this.specs) {
       const common = { address: spec.address, port: spec.port, advertisedHost: spec.advertisedHost ?? this.options.advertisedHost, sink: this as TransportSink };
       let t: Transport;
-      if (spec.transport === 'udp') t = new UdpTransport({ ...common, maxMessageSize: this.parseLimits.maxMessageSize, bufferBytes: this.limits.udpBufferBytes });
+      if (spec.transport === 'udp') {
+        const udp = { ...common, maxMessageSize: this.parseLimits.maxMessageSize, bufferBytes: this.limits.udpBufferBytes };
+        const native = this.options.udpIo === 'native' && NativeUdpTransport.canServe(spec.address);
+        if (this.options.udpIo === 'native' && !native && this.udpFallback === null) {
+          this.udpFallback = parseIpv4(spec.address) < 0 ? `IPv6 listener ${spec.address}` : (udpPumpLoadError() ?? 'native UDP pump not available');
+        }
+        t = native ? new NativeUdpTransport(udp) : new UdpTransport(udp);
+      }
       else if (spec.transport === 'tcp' || spec.transport === 'tls') t = new StreamTransport(spec.transport, { ...common, limits: this.limits, parseLimits: this.parseLimits, tls: this.options.tls });
       else t = new WsTransport(spec.transport, { ...common, limits: this.limits, maxMessageSize: this.parseLimits.maxMessageSize, tls: this.options.tls });
       this.transports.push(t);
@@ -97,6 +113,15 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> implement
       throw new SipTransportError('ERR_SIP_BIND', `cannot bind SIP listener: ${(e as Error).message}`, { cause: e });
     }
   }
+
+  /** UDP I/O of the listeners: 'native', 'node', or 'native,node' when some fell back. */
+  get udpIo(): string {
+    const kinds = new Set(this.transports.filter((t) => t.name === 'udp').map((t) => (t instanceof NativeUdpTransport ? 'native' : 'node')));
+    return [...kinds].join(',');
+  }
+
+  /** Why a UDP listener asked to be native is on node:dgram (null when none fell back). */
+  udpFallback: string | null = null;
 
   /** Bound listeners (real ports). */
   listeningPoints(): ListeningPoint[] {

@@ -4,6 +4,17 @@ import { SipTransportError } from '../errors.js';
 import type { SendTarget } from '../transaction/send-target.js';
 import type { ListeningPoint, SentInfo, Transport, TransportSink } from './transport-types.js';
 
+/** Options of the UDP transports (node:dgram {@link UdpTransport} and the native one). */
+export interface UdpTransportOptions {
+  address: string;
+  port: number;
+  advertisedHost?: string;
+  sink: TransportSink;
+  maxMessageSize: number;
+  /** SO_RCVBUF / SO_SNDBUF, bytes (0 = system default). */
+  bufferBytes?: number;
+}
+
 /**
  * SIP over UDP (RFC 3261 §18). Each datagram is one message. The flow id of an inbound
  * datagram is `udp|<local port>|<remote address>|<remote port>`; sending with it uses
@@ -20,7 +31,7 @@ export class UdpTransport implements Transport {
   private readonly maxMessageSize: number;
   private readonly bufferBytes: number;
 
-  constructor(opts: { address: string; port: number; advertisedHost?: string; sink: TransportSink; maxMessageSize: number; bufferBytes?: number }) {
+  constructor(opts: UdpTransportOptions) {
     this.address = opts.address;
     this.port = opts.port;
     this.advertisedHost = opts.advertisedHost;

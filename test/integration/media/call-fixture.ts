@@ -5,7 +5,7 @@
 import { MediaBridge } from '../../../src/media/bridge/media-bridge.js';
 import type { PayloadFormat } from '../../../src/media/leg.js';
 import { PortPool } from '../../../src/media/net/port-pool.js';
-import { UdpPump } from '../../../src/media/net/udp-pump.js';
+import { UdpPump } from '../../../src/native/udp-pump.js';
 import { RtpLeg } from '../../../src/media/rtp-leg/rtp-leg.js';
 import type { RtpLegOptions } from '../../../src/media/rtp-leg/rtp-leg-options.js';
 import { generateSrtpKey } from '../../../src/media/srtp/srtp-suite.js';

@@ -34,16 +34,20 @@ async function rawUdp(): Promise<{ sock: UdpSocket; port: number; next: () => Pr
   };
 }
 
-describe('SipStack over UDP and TCP (loopback)', function () {
+// Every case runs on node:dgram and on the native UDP pump (src/native, `sip.packetIo: native`).
+for (const udpIo of ['node', 'native'] as const) describe(`SipStack over UDP and TCP (loopback, UDP on ${udpIo === 'native' ? 'the native pump' : 'node:dgram'})`, function () {
   this.timeout(10000);
   let a: SipStack;
   let b: SipStack;
 
   beforeEach(async () => {
-    a = new SipStack({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], timers: FAST });
-    b = new SipStack({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], timers: FAST });
+    a = new SipStack({ udpIo, listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], timers: FAST });
+    b = new SipStack({ udpIo, listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], timers: FAST });
     await a.start();
     await b.start();
+    // the transport asked for is the one in use (the addon is built by scripts/build-native.sh)
+    expect(a.transport.udpIo).to.equal(udpIo);
+    expect(b.transport.udpIo).to.equal(udpIo);
   });
 
   afterEach(async () => {
@@ -158,7 +162,7 @@ describe('SipStack over UDP and TCP (loopback)', function () {
 
   it('ACK timeout: 2xx retransmitted T1..T2, then ackTimeout and BYE to the Contact (manual clock)', async () => {
     const clock = new ManualClock();
-    const c = new SipStack({ listen: ['udp:127.0.0.1:0'], clock });
+    const c = new SipStack({ udpIo, listen: ['udp:127.0.0.1:0'], clock });
     await c.start();
     const raw = await rawUdp();
     try {
@@ -247,7 +251,7 @@ describe('SipStack over UDP and TCP (loopback)', function () {
 
   it('resolves the next hop from the first loose Route, then the Request-URI (injected DNS)', async () => {
     const names: string[] = [];
-    const c = new SipStack({ listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], resolveSrv: async () => [], resolve: async (host) => { names.push(host); return '127.0.0.1'; } });
+    const c = new SipStack({ udpIo, listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], resolveSrv: async () => [], resolve: async (host) => { names.push(host); return '127.0.0.1'; } });
     await c.start();
     try {
       const port = b.listeningPoints().find((l) => l.transport === 'udp')!.port;
@@ -281,8 +285,8 @@ describe('SipStack over UDP and TCP (loopback)', function () {
   });
 
   it('IPv6 loopback: [::1] listeners, Via with an IPv6 reference, received without brackets', async () => {
-    const c = new SipStack({ listen: ['udp:[::1]:0', 'tcp:[::1]:0'] });
-    const d = new SipStack({ listen: ['udp:[::1]:0', 'tcp:[::1]:0'] });
+    const c = new SipStack({ udpIo, listen: ['udp:[::1]:0', 'tcp:[::1]:0'] });
+    const d = new SipStack({ udpIo, listen: ['udp:[::1]:0', 'tcp:[::1]:0'] });
     await c.start();
     await d.start();
     try {
@@ -298,6 +302,9 @@ describe('SipStack over UDP and TCP (loopback)', function () {
       expect(seen.map((r) => [r.topVia().host, r.topVia().received, r.inbound?.remoteAddress])).to.deep.equal([
         ['[::1]', '::1', '::1'], ['[::1]', '::1', '::1'],
       ]);
+      // the native pump is IPv4 only: an IPv6 UDP listener stays on node:dgram and says why
+      expect(c.transport.udpIo).to.equal('node');
+      expect(c.transport.udpFallback).to.equal(udpIo === 'native' ? 'IPv6 listener ::1' : null);
     } finally {
       await c.close();
       await d.close();
@@ -309,7 +316,7 @@ describe('SipStack over UDP and TCP (loopback)', function () {
     const srvQueries: string[] = [];
     const aQueries: string[] = [];
     const c = new SipStack({
-      listen: ['udp:127.0.0.1:0'],
+      udpIo, listen: ['udp:127.0.0.1:0'],
       resolveSrv: async (name) => {
         srvQueries.push(name);
         if (name === '_sip._udp.trunk.example.com') {
@@ -347,7 +354,7 @@ describe('SipStack over UDP and TCP (loopback)', function () {
   });
 
   it('UDP: a datagram over parseLimits.maxMessageSize is dropped and counted as oversize', async () => {
-    const c = new SipStack({ listen: ['udp:127.0.0.1:0'], parseLimits: { maxMessageSize: 1000 } });
+    const c = new SipStack({ udpIo, listen: ['udp:127.0.0.1:0'], parseLimits: { maxMessageSize: 1000 } });
     await c.start();
     const raw = await rawUdp();
     try {
@@ -369,7 +376,7 @@ describe('SipStack over UDP and TCP (loopback)', function () {
   });
 
   it('TCP limits: idle connections are closed, connections per IP are capped', async () => {
-    const c = new SipStack({ listen: ['tcp:127.0.0.1:0'], limits: { idleTimeoutMs: 200, maxConnectionsPerIp: 2 } });
+    const c = new SipStack({ udpIo, listen: ['tcp:127.0.0.1:0'], limits: { idleTimeoutMs: 200, maxConnectionsPerIp: 2 } });
     await c.start();
     const port = c.listeningPoints()[0].port;
     const socks: Socket[] = [];

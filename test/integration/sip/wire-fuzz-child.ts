@@ -44,6 +44,8 @@ async function main(): Promise<void> {
     listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0', 'ws:127.0.0.1:0'],
     timers: { t1: 10, t2: 40, t4: 50, timerD: 50 },
     byeOnAckTimeout: false,
+    // the gateway's default (sip.packetIo: native): fuzz the UDP path that production uses
+    udpIo: 'native',
   });
   await stack.start();
   const answer = (req: SipRequest, st: ServerTransaction): void => {
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
   gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
   await stack.close();
-  process.stdout.write(JSON.stringify({ sent, reconnects, heapBefore, heapAfter, gc: gc !== undefined, stats }) + '\n');
+  process.stdout.write(JSON.stringify({ sent, reconnects, heapBefore, heapAfter, gc: gc !== undefined, udpIo: stack.transport.udpIo, stats }) + '\n');
 }
 
 main().catch((e: unknown) => {

@@ -14,6 +14,7 @@ interface Result {
   heapBefore: number;
   heapAfter: number;
   gc: boolean;
+  udpIo: string;
   stats: {
     transports: Record<string, { received: number; malformed: number; oversize: number; connections: number }>;
     transactions: { clients: number; servers: number };
@@ -35,6 +36,7 @@ describe('SIP wire fuzz (100,000 messages over UDP, TCP and WS)', function () {
     const res = JSON.parse(cmd.stdout.trim().split('\n').pop()!) as Result;
     expect(res.sent).to.equal(100000);
     expect(res.gc).to.equal(true);
+    expect(res.udpIo, 'UDP on the native pump').to.equal('native');
     const t = res.stats.transports;
     // the stack saw and judged a large share of the traffic on every transport
     expect(t.udp.received).to.be.greaterThan(30000);

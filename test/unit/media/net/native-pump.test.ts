@@ -3,11 +3,11 @@ import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { loadUdpPumpAddon, udpPumpLoadError } from '../../../../src/media/net/native-addon.js';
-import { formatIpv4, parseIpv4 } from '../../../../src/media/net/native-udp-endpoint.js';
+import { loadUdpPumpAddon, udpPumpLoadError } from '../../../../src/native/native-addon.js';
+import { formatIpv4, parseIpv4 } from '../../../../src/native/ipv4.js';
 import { packetIo, type PacketIoMode } from '../../../../src/media/net/packet-io.js';
 import { UdpBindError, UdpEndpoint } from '../../../../src/media/net/udp-endpoint.js';
-import { UdpPump, type PumpReceiver } from '../../../../src/media/net/udp-pump.js';
+import { UdpPump, type PumpReceiver } from '../../../../src/native/udp-pump.js';
 
 const netIndex = new URL('../../../../src/media/net/index.js', import.meta.url).href;
 
@@ -34,7 +34,7 @@ function rtpish(n: number, size = 172): Buffer {
   return b;
 }
 
-describe('media/net native UDP pump (src/media/native)', () => {
+describe('media/net native UDP pump (src/native)', () => {
   it('the addon is built and loads in this runtime (scripts/bootstrap.sh builds it; no fallback in tests)', () => {
     const addon = loadUdpPumpAddon();
     expect(udpPumpLoadError(), 'addon load error').to.equal(null);

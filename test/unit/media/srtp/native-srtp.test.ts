@@ -72,7 +72,7 @@ function rtcp(ssrc: number, extra = 16): Buffer {
   return p;
 }
 
-describe('media/srtp native (src/media/native/srtp.c)', () => {
+describe('media/srtp native (src/native/srtp.c)', () => {
   it('the addon exports SRTP and is the default implementation (no fallback in tests)', () => {
     expect(loadNativeSrtp(), String(nativeSrtpLoadError())).to.not.equal(null);
     expect(srtpImpl().effective).to.equal('native');

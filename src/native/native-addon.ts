@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Counters of a native pump (src/media/native/udp-pump.c). */
+/** Counters of a native pump (src/native/udp-pump.c). */
 export interface UdpPumpStats {
   sockets: number;
   rxPackets: number;
@@ -69,7 +69,7 @@ let loaded: { addon: UdpPumpAddon | null; error: string | null; path: string | n
 
 /**
  * Where the built addon is: $UDP_PUMP_ADDON_PATH, else
- * `src/media/native/build/Release/tandem_udp_pump.node` under the first
+ * `src/native/build/Release/tandem_udp_pump.node` under the first
  * ancestor of this module's folder that has it (the compiled module lives in
  * dist/… or .build/NAME/…, the addon in the source tree).
  */
@@ -78,7 +78,7 @@ export function udpPumpAddonPath(): string | null {
   if (env) return env;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
-    const p = path.join(dir, 'src', 'media', 'native', 'build', 'Release', UDP_PUMP_ADDON_FILE);
+    const p = path.join(dir, 'src', 'native', 'build', 'Release', UDP_PUMP_ADDON_FILE);
     if (existsSync(p)) return p;
     const up = path.dirname(dir);
     if (up === dir) break;
@@ -98,7 +98,7 @@ export function loadUdpPumpAddon(): UdpPumpAddon | null {
   if (process.platform !== 'linux') {
     loaded = { addon: null, error: `native packet I/O needs Linux (recvmmsg/epoll), not ${process.platform}`, path: p };
   } else if (!p) {
-    loaded = { addon: null, error: `${UDP_PUMP_ADDON_FILE} not built (scripts/bootstrap.sh builds src/media/native)`, path: null };
+    loaded = { addon: null, error: `${UDP_PUMP_ADDON_FILE} not built (scripts/bootstrap.sh builds src/native)`, path: null };
   } else {
     try {
       const req = createRequire(import.meta.url);

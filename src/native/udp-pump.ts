@@ -12,7 +12,7 @@ export interface PumpReceiver {
 let shared: UdpPump | null = null;
 
 /**
- * The JS side of the native UDP pump (src/media/native/udp-pump.c) for one JS
+ * The JS side of the native UDP pump (src/native/udp-pump.c) for one JS
  * environment (worker thread or process): owns the native pump, maps socket
  * ids to endpoints, loops over each received batch, and stages outgoing
  * datagrams into the transmit buffer, flushed with ONE native call at the end
@@ -65,7 +65,12 @@ export class UdpPump {
     return shared && !shared.closed ? shared.stats() : null;
   }
 
-  /** A separate pump (tests). */
+  /** True when the native addon loads in this JS environment (else see `udpPumpLoadError()`). */
+  static available(): boolean {
+    return loadUdpPumpAddon() !== null;
+  }
+
+  /** A separate pump of its own (tests; the SIP transport, with larger slots). */
   static create(opts: NativePumpOptions = {}): UdpPump {
     return new UdpPump(opts);
   }
