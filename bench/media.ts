@@ -4,6 +4,7 @@
 //     [--packet-io native|node]  the engine's media.packetIo (default native)
 //     [--peer-io node|native]    the RTP echo peers' sockets in this process (default node)
 //     [--srtp-impl native|node]  the engine's media.srtpImpl (default: $SRTP_IMPL of the engine, else native)
+//     [--opus-complexity N]      the engine's media.opusComplexity (default: the engine's default, 5)
 // relay:     browser sends PCMU → passthrough → RTP echo → passthrough → browser (DTLS-SRTP ↔ RTP, no codec work)
 // transcode: browser sends Opus → decode/PCMU encode → RTP echo → PCMU decode/Opus encode → browser
 // Runs itself inside a network namespace (unshare -n) when not already in one.
@@ -33,14 +34,17 @@ type Mode = 'relay' | 'transcode';
 interface RunResult {
   calls: number; mode: Mode; durationS: number; lossPct: number; p50AddedMs: number | null; p99AddedMs: number | null;
   cpuMsPerCallSecond: number; cpuUserMsPerCallSecond: number; cpuSystemMsPerCallSecond: number; projectedCallsOn2Cores: number;
-  cpuWindowS: number; cpuUsPerRoundTrip: number | null; warmupS: number; workerKind: string; packetIo: string; srtpImpl: string; peerIo: string; loadAvg1: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
+  cpuWindowS: number; cpuUsPerRoundTrip: number | null; warmupS: number; workerKind: string; opusComplexity: number | null; packetIo: string; srtpImpl: string; peerIo: string; loadAvg1: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
 }
 
 class Host {
   // BENCH_HOST_PROF=DIR profiles the engine process and its worker threads (node --cpu-prof).
+  // BENCH_HOST_PERF=1 starts it with --perf-basic-prof (JS symbols for `perf record -p <worker pids>`;
+  // process workers inherit the flag), so native (codec addon, kernel) and JS time show side by side.
   private readonly child = fork(new URL('./engine-host.js', import.meta.url), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: process.env.BENCH_HOST_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_HOST_PROF] : [],
+    execArgv: process.env.BENCH_HOST_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_HOST_PROF]
+      : process.env.BENCH_HOST_PERF ? ['--perf-basic-prof'] : [],
   });
   private next = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -112,7 +116,8 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
   const packetIo = arg('packet-io', 'native') as PacketIoMode;
   const peerIo = arg('peer-io', 'node') as PacketIoMode;
   const srtpImpl = arg('srtp-impl', '');
-  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles, packetIo, ...(srtpImpl ? { srtpImpl } : {}) });
+  const opusComplexity = arg('opus-complexity', '');
+  await host.call('start', { workers, workerKind: arg('worker-kind', 'thread'), portMin: 20000, portMax: 59999, rtpTimeoutMs: 0, workerLogLevel: 'error', srtpProfiles, packetIo, ...(srtpImpl ? { srtpImpl } : {}), ...(opusComplexity ? { opusComplexity: Number(opusComplexity) } : {}) });
   const ws0 = await host.call<Array<{ packetIo?: string; srtpImpl?: string }>>('workerStats');
   const engineIo = [...new Set(ws0.map((w) => w.packetIo ?? 'node'))].join(',');
   const engineSrtp = [...new Set(ws0.map((w) => w.srtpImpl ?? 'node'))].join(',');
@@ -263,6 +268,7 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
     // Unlike cpuMsPerCallSecond it does not shrink when packets are lost before the engine.
     cpuUsPerRoundTrip: recvInWindow > 0 ? Number(((cpuMs * 1000) / recvInWindow).toFixed(2)) : null,
     workerKind: arg('worker-kind', 'thread'),
+    opusComplexity: arg('opus-complexity', '') ? Number(arg('opus-complexity', '')) : null,
     packetIo: engineIo, srtpImpl: engineSrtp, peerIo, loadAvg1: Number(os.loadavg()[0].toFixed(2)),
     rssBytesPerCall: live.length ? Math.round((rss1 - usage0.rss) / live.length) : 0,
     toneOk, toneFractions, setupFailures, srtp: arg('srtp', 'cm'),
@@ -297,7 +303,7 @@ async function main(): Promise<void> {
   // --search: each step runs in its own process (a crashing step counts as a failed step).
   const step = (n: number): RunResult | null => {
     const args = [thisFile, '--mode', mode, '--calls', String(n), '--duration', String(durationS), '--workers', String(workers),
-      '--worker-kind', arg('worker-kind', 'thread'), '--packet-io', arg('packet-io', 'native'), '--peer-io', arg('peer-io', 'node'), ...(arg('srtp-impl', '') ? ['--srtp-impl', arg('srtp-impl', '')] : []), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
+      '--worker-kind', arg('worker-kind', 'thread'), '--packet-io', arg('packet-io', 'native'), '--peer-io', arg('peer-io', 'node'), ...(arg('srtp-impl', '') ? ['--srtp-impl', arg('srtp-impl', '')] : []), ...(arg('opus-complexity', '') ? ['--opus-complexity', arg('opus-complexity', '')] : []), '--warmup', arg('warmup', '3'), '--sample', String(sampleN), '--srtp', arg('srtp', 'cm')];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env: process.env });
     const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
     return line ? JSON.parse(line) as RunResult : null;

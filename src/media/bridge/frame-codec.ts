@@ -23,6 +23,7 @@ export interface FrameDecoder {
 export interface FrameEncoder {
   /** Samples per frame this encoder consumes (8 kHz). */
   readonly frameSamples: number;
+  /** Encodes one frame. The result is valid until the next call (encoders may reuse their output buffer). */
   encode(pcm: Int16Array): Uint8Array;
   /** The Opus encoder's complexity (0..10) as applied by libopus; null for G.711. */
   complexity(): number | null;
@@ -150,9 +151,13 @@ class OpusFrameDecoder implements FrameDecoder {
 }
 
 class G711Encoder implements FrameEncoder {
-  constructor(private readonly law: 'PCMU' | 'PCMA', readonly frameSamples: number) {}
+  /** Reused output: the caller copies the payload into its RTP packet before the next frame. */
+  private readonly out: Uint8Array;
+  constructor(private readonly law: 'PCMU' | 'PCMA', readonly frameSamples: number) {
+    this.out = new Uint8Array(frameSamples);
+  }
   encode(pcm: Int16Array): Uint8Array {
-    const out = new Uint8Array(this.frameSamples);
+    const out = this.out;
     if (this.law === 'PCMU') ulawEncode(pcm, out, this.frameSamples);
     else alawEncode(pcm, out, this.frameSamples);
     return out;

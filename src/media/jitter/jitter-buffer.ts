@@ -82,10 +82,45 @@ export interface JitterBufferStats {
   delayMs: number;
 }
 
+/** The one `empty` result: returned by most playout ticks, so it is not allocated per call. */
+const EMPTY: JitterSlot = Object.freeze({ kind: 'empty' as const });
+
 const SLOTS = 256;
 const HISTORY = 128;
 /** Sequence jump (either way, in packets) treated as a new stream; below SLOTS / 2. */
 const RESET_JUMP = 100;
+
+/** Largest number of top values {@link kthSmallest} tracks before it falls back to sorting. */
+const TOP_MAX = 8;
+
+/**
+ * The `k`-th smallest (0-based) of `src[0..n)`: the same value as sorting a
+ * copy ascending and reading index `k`. The 98th percentile of at most
+ * HISTORY values sits within the top 3, so the usual path keeps the `n - k`
+ * largest values in `scratch` in one pass (no sort, no allocation); a deeper
+ * rank copies into `scratch` and sorts as before. `src` must not hold NaN
+ * (transits are finite).
+ */
+export function kthSmallest(src: Float64Array, n: number, k: number, scratch: Float64Array): number {
+  const m = n - k;
+  if (m >= 1 && m <= TOP_MAX && scratch.length >= TOP_MAX) {
+    // scratch[0..m): the m largest values seen so far, descending.
+    for (let j = 0; j < m; j++) scratch[j] = -Infinity;
+    const last = m - 1;
+    for (let i = 0; i < n; i++) {
+      const x = src[i];
+      if (x <= scratch[last]) continue;
+      let j = last;
+      while (j > 0 && scratch[j - 1] < x) { scratch[j] = scratch[j - 1]; j--; }
+      scratch[j] = x;
+    }
+    return scratch[last];
+  }
+  for (let i = 0; i < n; i++) scratch[i] = src[i];
+  const view = scratch.subarray(0, n);
+  view.sort();
+  return view[k];
+}
 
 /** Signed difference of two 16-bit sequence numbers (a - b). */
 function seqDiff(a: number, b: number): number {
@@ -286,11 +321,8 @@ export class JitterBuffer {
   private updateTarget(): void {
     if (this.relCount < 8) return;
     const n = this.relCount;
-    const s = this.relScratch;
-    for (let i = 0; i < n; i++) s[i] = this.rel[i];
-    const view = s.subarray(0, n);
-    view.sort();
-    const q = view[Math.min(n - 1, Math.floor(n * 0.98))];
+    const k = Math.min(n - 1, Math.floor(n * 0.98));
+    const q = kthSmallest(this.rel, n, k, this.relScratch);
     const want = Math.max(q + this.safety, 3 * this.jitter);
     this.target = Math.min(this.maxDelay, Math.max(this.minDelay, want));
   }
@@ -343,17 +375,17 @@ export class JitterBuffer {
    * catch up after a stall.
    */
   pop(nowMs: number): JitterSlot {
-    if (this.nextSeq < 0 || (this.count === 0 && !this.playing)) return { kind: 'empty' };
+    if (this.nextSeq < 0 || (this.count === 0 && !this.playing)) return EMPTY;
     const slot = this.nextSeq % SLOTS;
     const present = this.seqs[slot] === this.nextSeq;
     if (!this.playing) {
       // Prebuffering: start when the oldest packet is due.
-      if (!present || nowMs < this.dueAt(this.extTs[slot])) return { kind: 'empty' };
+      if (!present || nowMs < this.dueAt(this.extTs[slot])) return EMPTY;
       this.playing = true;
       this.lostRun = 0;
     }
     const ext = present ? this.extTs[slot] : this.lastPlayedExtTs + this.tsStep;
-    if (nowMs < this.dueAt(ext)) return { kind: 'empty' };
+    if (nowMs < this.dueAt(ext)) return EMPTY;
 
     const seq = this.nextSeq;
     this.nextSeq = (seq + 1) & 0xffff;
