@@ -33,7 +33,7 @@ type Mode = 'relay' | 'transcode';
 
 interface RunResult {
   calls: number; mode: Mode; durationS: number; lossPct: number; p50AddedMs: number | null; p99AddedMs: number | null;
-  cpuMsPerCallSecond: number; cpuUserMsPerCallSecond: number; cpuSystemMsPerCallSecond: number; projectedCallsOn2Cores: number;
+  cpuMsPerCallSecond: number; peersCpuMsPerCallSecond: number; cpuUserMsPerCallSecond: number; cpuSystemMsPerCallSecond: number; projectedCallsOn2Cores: number;
   cpuWindowS: number; cpuUsPerRoundTrip: number | null; warmupS: number; workerKind: string; opusComplexity: number | null; packetIo: string; srtpImpl: string; peerIo: string; loadAvg1: number; rssBytesPerCall: number; toneOk: boolean; toneFractions: number[]; setupFailures: number; srtp: string; latencyMethod: string;
 }
 
@@ -189,6 +189,8 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
   const warmupS = Math.min(Number(arg('warmup', '3')), durationS / 2);
   const warmTicks = Math.round(warmupS * 50);
   let u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  // this process = the callers (node-datachannel, all its threads) and the RTP echo peers
+  let peers1 = process.cpuUsage();
   const rss1 = u1.rss;
   const start = performance.now();
   let cpuFrom = start;
@@ -214,12 +216,14 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
     ticks++;
     if (ticks === warmTicks) {
       u1 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage'); cpuFrom = performance.now();
+      peers1 = process.cpuUsage();
       recvAtWarm = live.reduce((a, c) => a + c.received, 0);
     }
     const wait = start + ticks * 20 - performance.now();
     if (wait > 0) await sleep(wait);
   }
   const u2 = await host.call<{ cpu: NodeJS.CpuUsage; rss: number }>('usage');
+  const peers2 = process.cpuUsage(peers1);
   const recvInWindow = live.reduce((a, c) => a + c.received, 0) - recvAtWarm;
   const cpuWindowS = (performance.now() - cpuFrom) / 1000;
   await sleep(500);
@@ -259,6 +263,8 @@ async function run(mode: Mode, calls: number, durationS: number, workers: number
     lossPct: sent === 0 ? 100 : Number((100 * Math.max(0, 1 - recv / sent)).toFixed(3)),
     p50AddedMs: pct(0.5), p99AddedMs: pct(0.99),
     cpuMsPerCallSecond: perCallS(cpuMs),
+    // The load generators' own CPU over the same window: on one box, engine + peers must fit the cores.
+    peersCpuMsPerCallSecond: perCallS((peers2.user + peers2.system) / 1000),
     cpuUserMsPerCallSecond: perCallS(userMs), cpuSystemMsPerCallSecond: perCallS(sysMs),
     // Engine CPU alone on 2 cores (callers and echo peers excluded): 2 × 1000 ms / cpuMsPerCallSecond.
     projectedCallsOn2Cores: cpuMs > 0 ? Math.floor(2000 / (cpuMs / (live.length * cpuWindowS))) : 0,
