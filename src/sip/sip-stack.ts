@@ -553,6 +553,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     const transport: TransportName = tp === 'tcp' || tp === 'tls' || tp === 'ws' || tp === 'wss' || tp === 'udp' ? tp : uri.scheme === 'sips' ? 'tls' : 'udp';
     const maddr = uri.params.get('maddr');
     const name = maddr ?? uri.hostname;
+    refuseInvalidHost(name);
     if (uri.port === undefined && !isIP(name)) {
       // RFC 3263 §4.2: a name without a port is looked up as SRV first
       const srv = await this.lookupSrv(uri.scheme === 'sips' || transport === 'tls' ? `_sips._tcp.${name}` : `_sip._${transport === 'udp' ? 'udp' : 'tcp'}.${name}`);
@@ -577,6 +578,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   private async resolve(host: string): Promise<string> {
     const bare = host.startsWith('[') ? host.slice(1, -1) : host;
     if (isIP(bare)) return bare;
+    refuseInvalidHost(bare);
     try {
       return await this.resolveHost(bare);
     } catch (e) {
@@ -630,6 +632,17 @@ function contactFor(lp: ListeningPoint): string {
   if (lp.transport === 'wss') return `<sips:${lp.host}:${lp.port};transport=ws>`;
   const tp = lp.transport === 'udp' ? '' : `;transport=${lp.transport}`;
   return `<sip:${lp.host}:${lp.port}${tp}>`;
+}
+
+/**
+ * RFC 6761 §6.4: names under `.invalid` never resolve, and RFC 7118 §5 WebSocket clients put
+ * such a name in their Via and Contact: they are reachable only over their own connection.
+ * When that flow is gone, say so at once instead of asking DNS (SRV, then A) for it.
+ */
+function refuseInvalidHost(name: string): void {
+  if (/\.invalid\.?$/i.test(name)) {
+    throw new SipTransportError('ERR_SIP_FLOW_CLOSED', `${name} is reachable only over its own (WebSocket) flow, which is closed or unknown`, { data: { host: name } });
+  }
 }
 
 /**

@@ -284,6 +284,36 @@ for (const udpIo of ['node', 'native'] as const) describe(`SipStack over UDP and
     }
   });
 
+  it('a WebSocket client\'s .invalid host whose flow is gone fails at once (RFC 6761 §6.4, RFC 7118 §5), with no DNS query', async () => {
+    const names: string[] = [];
+    const c = new SipStack({
+      udpIo, listen: ['udp:127.0.0.1:0'],
+      resolveSrv: async (name) => { names.push(`SRV ${name}`); return []; },
+      resolve: async (host) => { names.push(host); return '127.0.0.1'; },
+    });
+    await c.start();
+    try {
+      const codes: Array<string | undefined> = [];
+      for (const [uri, opts] of [
+        ['sip:alice@df7jal23ls0d.invalid;transport=ws', {}],
+        ['sip:alice@df7jal23ls0d.invalid;transport=ws', { flowId: 'ws-flow-that-closed' }],
+        ['sip:alice@127.0.0.1', { destination: { transport: 'ws' as const, host: 'DF7JAL23LS0D.INVALID', port: 443 } }],
+      ] as const) {
+        try {
+          await c.sendRequest(options(uri), opts);
+          codes.push('sent');
+        } catch (e) {
+          codes.push((e as { code?: string }).code);
+        }
+      }
+      expect(codes).to.deep.equal(['ERR_SIP_FLOW_CLOSED', 'ERR_SIP_FLOW_CLOSED', 'ERR_SIP_FLOW_CLOSED']);
+      expect(names).to.deep.equal([]);
+      expect(c.stats().transactions).to.deep.equal({ clients: 0, servers: 0 });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('IPv6 loopback: [::1] listeners, Via with an IPv6 reference, received without brackets', async () => {
     const c = new SipStack({ udpIo, listen: ['udp:[::1]:0', 'tcp:[::1]:0'] });
     const d = new SipStack({ udpIo, listen: ['udp:[::1]:0', 'tcp:[::1]:0'] });
