@@ -9,12 +9,11 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { CallSessionRequest } from '../../../src/app/calls/call-session-factory.js';
 import type { CallPlan } from '../../../src/app/calls/plan-call.js';
 import { BUILTIN_PROFILES } from '../../../src/app/profiles/peer-profiles.js';
-import type { AppRequest, AppResponse } from '../../../src/app/signaling/srf-types.js';
 import type { AllocateRequest, AllocateResult, ApplyRequest, ApplyResult, UpdateRequest } from '../../../src/media/engine/index.js';
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
-import { SessionFactory, type MediaPort, type ProvisionalResponse, type SentInvite, type SessionDialog, type SessionSrf } from '../../../src/session/index.js';
+import { SessionFactory, type MediaPort } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeDialog, FakeRes, FakeReq } from './session-fakes.js';
+import { FakeRes, FakeReq, FakeSrf } from './session-fakes.js';
 
 /** The caller's INVITE / re-INVITEs as this file's tests send them (ws, to bob). */
 const wsReq = (callId: string, body: string): FakeReq => new FakeReq(callId, body, 'ws', '127.0.0.1', 5060, 'sip:bob@tandem.test');
@@ -57,30 +56,7 @@ class FakeMedia implements MediaPort {
 
 
 
-type Progress = { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void };
 
-class FakeSrf implements SessionSrf {
-  uac: (progress: Progress) => Promise<FakeDialog> = async (progress) => {
-    progress.cbProvisional?.({ status: 180 });
-    return new FakeDialog({ sdp: '' }, { sdp: ANSWER_B });
-  };
-  offers: string[] = [];
-  uacDialogs: FakeDialog[] = [];
-  uas: FakeDialog[] = [];
-  async createUAC(_uri: string, opts: { localSdp: string }, progress: Progress): Promise<SessionDialog> {
-    this.offers.push(opts.localSdp);
-    const d = await this.uac(progress);
-    d.local.sdp = opts.localSdp;
-    this.uacDialogs.push(d);
-    return d;
-  }
-  async createUAS(_req: AppRequest, res: AppResponse, opts: { localSdp: string }): Promise<SessionDialog> {
-    res.send(200, { body: opts.localSdp });
-    const d = new FakeDialog({ sdp: opts.localSdp }, { sdp: OFFER_A });
-    this.uas.push(d);
-    return d;
-  }
-}
 
 const PLAN: Extract<CallPlan, { ok: true }> = {
   ok: true, rule: 'test', fork: 'parallel', callerId: { user: 'alice' },
@@ -91,7 +67,7 @@ const PLAN: Extract<CallPlan, { ok: true }> = {
 let seq = 0;
 function setup(): { factory: SessionFactory; media: FakeMedia; srf: FakeSrf; req: FakeReq; res: FakeRes; request: CallSessionRequest } {
   const media = new FakeMedia();
-  const srf = new FakeSrf();
+  const srf = new FakeSrf({ answer: ANSWER_B, offer: OFFER_A, ringing: true });
   const factory = new SessionFactory({ srf, media, sdpAddress: '127.0.0.1', domain: 'tandem.test' });
   const req = wsReq(`b2b-${++seq}`, OFFER_A);
   const res = new FakeRes();

@@ -7,12 +7,11 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { CallSessionRequest } from '../../../src/app/calls/call-session-factory.js';
 import type { CallPlan } from '../../../src/app/calls/plan-call.js';
 import { BUILTIN_PROFILES } from '../../../src/app/profiles/peer-profiles.js';
-import type { AppRequest, AppResponse } from '../../../src/app/signaling/srf-types.js';
 import type { AllocateRequest, AllocateResult, ApplyRequest, UpdateRequest } from '../../../src/media/engine/index.js';
 import type { WebRtcLocalParams } from '../../../src/media/webrtc/types.js';
-import { SessionFactory, mapBLegStatus, type MediaPort, type SessionDialog, type SessionSrf, type SentInvite, type ProvisionalResponse } from '../../../src/session/index.js';
+import { SessionFactory, mapBLegStatus, type MediaPort } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeDialog, FakeRes, FakeReq } from './session-fakes.js';
+import { FakeDialog, FakeRes, FakeReq, FakeSrf } from './session-fakes.js';
 
 const fx = (c: string, f: string): string => fs.readFileSync(path.join(fixturesDir, 'sdp', c, f), 'utf8').replace(/\r?\n/g, '\r\n');
 const BROWSER_OFFER = fx('w2s-offer-chromium-avp', 'input.sdp');
@@ -67,27 +66,7 @@ class FakeMedia implements MediaPort {
 
 
 
-type UacBehavior = (progress: { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void }) => Promise<SessionDialog>;
 
-class FakeSrf implements SessionSrf {
-  uac: UacBehavior = async () => new FakeDialog({ sdp: '' }, { sdp: PHONE_ANSWER });
-  uas: FakeDialog[] = [];
-  uacDialogs: FakeDialog[] = [];
-  uacCalls = 0;
-  async createUAC(_uri: string, opts: { localSdp: string }, progress: Parameters<UacBehavior>[0]): Promise<SessionDialog> {
-    this.uacCalls++;
-    const d = await this.uac(progress);
-    (d as FakeDialog).local.sdp = opts.localSdp;
-    this.uacDialogs.push(d as FakeDialog);
-    return d;
-  }
-  async createUAS(_req: AppRequest, res: AppResponse, opts: { localSdp: string }): Promise<SessionDialog> {
-    res.send(200, { body: opts.localSdp });
-    const d = new FakeDialog({ sdp: opts.localSdp }, { sdp: '' });
-    this.uas.push(d);
-    return d;
-  }
-}
 
 function plan(a: 'webrtc' | 'sip', b: 'webrtc' | 'sip', bProfile = BUILTIN_PROFILES.deskphone): Extract<CallPlan, { ok: true }> {
   return {
@@ -100,7 +79,7 @@ function plan(a: 'webrtc' | 'sip', b: 'webrtc' | 'sip', bProfile = BUILTIN_PROFI
 let seq = 0;
 function setup(p: Extract<CallPlan, { ok: true }>, body: string): { factory: SessionFactory; media: FakeMedia; srf: FakeSrf; req: FakeReq; res: FakeRes; request: CallSessionRequest } {
   const media = new FakeMedia();
-  const srf = new FakeSrf();
+  const srf = new FakeSrf({ answer: PHONE_ANSWER });
   const factory = new SessionFactory({ srf, media, sdpAddress: '127.0.0.1', domain: 'tandem.test' });
   const req = new FakeReq(`call-${++seq}`, body);
   const res = new FakeRes();

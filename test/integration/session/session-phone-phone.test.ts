@@ -11,11 +11,10 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { CallSessionRequest } from '../../../src/app/calls/call-session-factory.js';
 import type { CallPlan } from '../../../src/app/calls/plan-call.js';
 import { BUILTIN_PROFILES } from '../../../src/app/profiles/peer-profiles.js';
-import type { AppRequest, AppResponse } from '../../../src/app/signaling/srf-types.js';
 import { NO_WEBRTC_PARAMS, type AllocateRequest, type AllocateResult, type ApplyRequest, type ApplyResult, type UpdateRequest } from '../../../src/media/engine/index.js';
-import { SessionFactory, type MediaPort, type ProvisionalResponse, type SentInvite, type SessionDialog, type SessionSrf } from '../../../src/session/index.js';
+import { SessionFactory, type MediaPort, type ProvisionalResponse } from '../../../src/session/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { FakeDialog, FakeRes, FakeReq } from './session-fakes.js';
+import { FakeDialog, FakeRes, FakeReq, FakeSrf } from './session-fakes.js';
 
 /** The caller's INVITE / re-INVITEs as this file's tests send them (udp, to bob). */
 const udpReq = (callId: string, body: string): FakeReq => new FakeReq(callId, body, 'udp', '127.0.0.1', 5060, 'sip:bob@tandem.test');
@@ -55,30 +54,7 @@ class FakeMedia implements MediaPort {
 
 
 
-type Progress = { cbRequest?: (err: unknown, req: SentInvite) => void; cbProvisional?: (res: ProvisionalResponse) => void };
 
-class FakeSrf implements SessionSrf {
-  uac: (progress: Progress) => Promise<FakeDialog> = async (progress) => {
-    progress.cbProvisional?.({ status: 180 });
-    return new FakeDialog({ sdp: '' }, { sdp: ANSWER_B });
-  };
-  offers: string[] = [];
-  uacDialogs: FakeDialog[] = [];
-  uas: FakeDialog[] = [];
-  async createUAC(_uri: string, opts: { localSdp: string }, progress: Progress): Promise<SessionDialog> {
-    this.offers.push(opts.localSdp);
-    const d = await this.uac(progress);
-    d.local.sdp = opts.localSdp;
-    this.uacDialogs.push(d);
-    return d;
-  }
-  async createUAS(_req: AppRequest, res: AppResponse, opts: { localSdp: string }): Promise<SessionDialog> {
-    res.send(200, { body: opts.localSdp });
-    const d = new FakeDialog({ sdp: opts.localSdp }, { sdp: OFFER_A });
-    this.uas.push(d);
-    return d;
-  }
-}
 
 const PLAN: Extract<CallPlan, { ok: true }> = {
   ok: true, rule: 'test', fork: 'parallel', callerId: { user: 'srtpphone' },
@@ -89,7 +65,7 @@ const PLAN: Extract<CallPlan, { ok: true }> = {
 let seq = 0;
 function setup(plan = PLAN): { factory: SessionFactory; media: FakeMedia; srf: FakeSrf; req: FakeReq; res: FakeRes; request: CallSessionRequest } {
   const media = new FakeMedia();
-  const srf = new FakeSrf();
+  const srf = new FakeSrf({ answer: ANSWER_B, offer: OFFER_A, ringing: true });
   const factory = new SessionFactory({ srf, media, sdpAddress: '127.0.0.1', domain: 'tandem.test' });
   const req = udpReq(`p2p-${++seq}`, OFFER_A);
   const res = new FakeRes();
