@@ -77,8 +77,16 @@ export class NdcBrowser {
   onRtp: ((pkt: Buffer) => void) | null = null;
   private gathered: Promise<void>;
 
-  constructor(name: string, opts: { opusPt?: number; ssrc?: number; codec?: 'opus' | 'PCMU' } = {}) {
-    this.pc = new nodeDataChannel.PeerConnection(name, { iceServers: [], bindAddress: '127.0.0.1' });
+  /**
+   * `muxPort`: share one local UDP port with every other peer given the same port (libjuice's
+   * UDP mux, `enableIceUdpMux`): one socket and one poll entry for all callers of a load test
+   * instead of one each.
+   */
+  constructor(name: string, opts: { opusPt?: number; ssrc?: number; codec?: 'opus' | 'PCMU'; muxPort?: number } = {}) {
+    this.pc = new nodeDataChannel.PeerConnection(name, {
+      iceServers: [], bindAddress: '127.0.0.1',
+      ...(opts.muxPort !== undefined ? { enableIceUdpMux: true, portRangeBegin: opts.muxPort, portRangeEnd: opts.muxPort } : {}),
+    });
     const audio = new nodeDataChannel.Audio('0', 'SendRecv');
     if (opts.codec === 'PCMU') audio.addAudioCodec(0, 'PCMU/8000');
     else audio.addOpusCodec(opts.opusPt ?? 111);
@@ -86,7 +94,8 @@ export class NdcBrowser {
     this.track = this.pc.addTrack(audio);
     this.track.onMessage((msg) => {
       try {
-        const b = Buffer.from(msg);
+        // node-datachannel hands media over as a Buffer it already copied: no second copy.
+        const b = Buffer.isBuffer(msg) ? msg : Buffer.from(msg as ArrayBuffer);
         if (b.length >= 2 && (b[1] < 192 || b[1] > 223)) this.onRtp?.(b);
       } catch { /* never throw in a native callback */ }
     });
