@@ -1,7 +1,9 @@
 // SRTP micro-benchmark: µs per protect and per unprotect of a 172-byte RTP packet (20 ms PCMU),
 // and per SRTCP protect/unprotect of an 80-byte compound, for each implementation:
 // native (src/native/srtp.c, AES-NI/SHA-NI when present), native-portable (same C, no
-// AES-NI/SHA-NI), tandem (node:crypto), werift. Prints ONE JSON object.
+// AES-NI/SHA-NI), tandem (node:crypto), werift; then the same for AEAD_AES_128_GCM (RFC 7714):
+// nativeGcm (AES-NI + PCLMULQDQ), nativeGcmPortable, tandemGcm (node:crypto), weriftGcm.
+// Prints ONE JSON object.
 //   node .build/NAME/bench/srtp.js [--packets N] [--rounds R]
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +11,7 @@ import { loadNativeSrtp, nativeSrtpLoadError } from '../src/media/srtp/native-sr
 import { NativeSrtpSession } from '../src/media/srtp/native-srtp-session.js';
 import { TandemSrtpSession } from '../src/media/srtp/tandem-srtp-session.js';
 import { WeriftSrtpSession } from '../src/media/srtp/werift-srtp-session.js';
-import { generateSrtpKey } from '../src/media/srtp/srtp-suite.js';
+import { generateSrtpKey, type SrtpSuite } from '../src/media/srtp/srtp-suite.js';
 import type { SrtpProtection, SrtpSessionKeys } from '../src/media/srtp/srtp-protection.js';
 
 function arg(name: string, def: number): number {
@@ -32,15 +34,15 @@ function rtpPacket(i: number, payload: Buffer): Buffer {
 }
 
 /** Best of ROUNDS runs (µs per operation): protect N, then unprotect them (in order). */
-function measure(make: (k: SrtpSessionKeys) => SrtpProtection): Figures {
+function measure(make: (k: SrtpSessionKeys) => SrtpProtection, suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80'): Figures {
   const payload = randomBytes(160);
   const rtcp = Buffer.alloc(80, 0x5a);
   rtcp[0] = 0x81; rtcp[1] = 0xc8; rtcp.writeUInt16BE(19, 2); rtcp.writeUInt32BE(0x1234, 4);
   const best: Figures = { protectUs: Infinity, unprotectUs: Infinity, rtcpProtectUs: Infinity, rtcpUnprotectUs: Infinity };
   let seq = 0;
   for (let r = 0; r < ROUNDS + 1; r++) {
-    const a = generateSrtpKey();
-    const b = generateSrtpKey();
+    const a = generateSrtpKey(suite);
+    const b = generateSrtpKey(suite);
     const tx = make({ local: a, remote: b });
     const rx = make({ local: b, remote: a });
     const plain = Array.from({ length: N }, (_, i) => rtpPacket(seq + i, payload));
@@ -82,6 +84,17 @@ if (addon) {
 }
 results.tandem = measure((k) => new TandemSrtpSession(k));
 results.werift = measure((k) => new WeriftSrtpSession(k));
+const GCM = 'AEAD_AES_128_GCM';
+if (addon && typeof addon.srtpInfo().ghash === 'string') {
+  results.nativeGcm = measure((k) => new NativeSrtpSession(k), GCM);
+  addon.srtpSetAccel(false);
+  results.nativeGcmPortable = measure((k) => new NativeSrtpSession(k), GCM);
+  addon.srtpSetAccel(true);
+} else {
+  results.nativeGcm = addon ? 'unavailable: the addon predates AEAD_AES_128_GCM' : `unavailable: ${nativeSrtpLoadError()}`;
+}
+results.tandemGcm = measure((k) => new TandemSrtpSession(k), GCM);
+results.weriftGcm = measure((k) => new WeriftSrtpSession(k), GCM);
 console.log(JSON.stringify({
   bench: 'srtp', packetBytes: 172, rtcpBytes: 80, packets: N, rounds: ROUNDS, node: process.version,
   nativeCrypto: addon ? addon.srtpInfo() : null, loadAvg1: Number(os.loadavg()[0].toFixed(2)), results,

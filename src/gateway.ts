@@ -117,6 +117,7 @@ export class Gateway {
       opusComplexity: m.opusComplexity,
       packetIo: m.packetIo,
       srtpImpl: m.srtpImpl,
+      srtpProfiles: m.srtpProfiles,
       bindAddress: m.bindAddress,
       announcedAddresses: [sdpAddress],
       portMin: m.portMin,

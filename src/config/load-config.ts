@@ -108,6 +108,12 @@ function coerceField(key: string, spec: FieldSpec, raw: unknown, source: string,
         if (spec.pattern && !spec.pattern.test(item as string)) fail(`item ${i} must be ${spec.patternDoc ?? spec.pattern.source}, got ${describe(item)}`);
       });
       if (spec.minItems !== undefined && arr.length < spec.minItems) fail(`needs at least ${spec.minItems} item(s)`);
+      if (spec.uniqueItems) {
+        (arr as string[]).forEach((item, i) => {
+          const first = (arr as string[]).indexOf(item);
+          if (first !== i) fail(`item ${i} duplicates item ${first} (${describe(item)})`);
+        });
+      }
       return [...(arr as string[])];
     }
     case 'records': {

@@ -9,7 +9,7 @@ export type FieldSpec =
   | { kind: 'int'; default: number; doc: string; min: number; max: number }
   | { kind: 'bool'; default: boolean; doc: string }
   | { kind: 'enum'; default: string; doc: string; values: readonly string[] }
-  | { kind: 'list'; default: readonly string[]; doc: string; pattern?: RegExp; patternDoc?: string; minItems?: number }
+  | { kind: 'list'; default: readonly string[]; doc: string; pattern?: RegExp; patternDoc?: string; minItems?: number; uniqueItems?: boolean }
   | RecordsSpec;
 
 /**
@@ -52,6 +52,7 @@ const SIP_URI = /^sips?:[^\s<>"]+$/;
 const HOST = /^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+|[A-Za-z0-9.-]+)$/;
 const WS_URL = /^wss?:\/\/[^\s"'<>]+$/;
 const ICE_URL = /^(stun|stuns|turn|turns):[^\s"'<>]+$/;
+const SRTP_PROFILE = /^(AES_CM_128_HMAC_SHA1_80|AEAD_AES_128_GCM)$/;
 
 /** The whole schema. Defaults work on a laptop: everything binds to loopback. */
 export const schema: GroupSpec = {
@@ -131,6 +132,11 @@ export const schema: GroupSpec = {
         opusComplexity: { kind: 'int', default: 5, min: 0, max: 10, doc: 'Opus encoder complexity when transcoding.' },
         workerKind: { kind: 'enum', default: 'thread', values: ['thread', 'process'], doc: 'How media workers run: "thread" (worker threads, WASM Opus encoder) or "process" (a child process per worker, native Opus encoder: ~10–20 % less CPU when transcoding, at the cost of a process per core).' },
         packetIo: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'Media socket I/O: "native" = Tandem\'s UDP pump addon (src/native: epoll + recvmmsg batches, one JS callback per batch, batched sends; IPv4), falling back to node:dgram with a warning when the addon is not built or does not load; "node" = node:dgram (one syscall and callback per datagram). The startup log says which one the workers use.' },
+        srtpProfiles: {
+          kind: 'list', default: ['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80'], minItems: 1, uniqueItems: true,
+          pattern: SRTP_PROFILE, patternDoc: 'AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM',
+          doc: 'DTLS-SRTP protection profiles accepted from browsers (RFC 5764 use_srtp; AEAD_AES_128_GCM is RFC 7714), in preference order. When Tandem is the DTLS server (calls to a browser: Tandem offers setup:actpass and the browser answers setup:active) it picks the first one the browser offers; when it is the DTLS client (calls from a browser, answered with setup:active) the browser picks among them (Chromium 156 picks AES_CM_128_HMAC_SHA1_80). Both run in the native SRTP code (AES-NI + PCLMULQDQ for GCM) at about the same cost per packet; GCM costs several times more on the node:crypto fallback (media.srtpImpl: node, or the addon not built) and adds 6 bytes per packet. List only AES_CM_128_HMAC_SHA1_80 to never use GCM.',
+        },
         srtpImpl: { kind: 'enum', default: 'native', values: ['native', 'node'], doc: 'SRTP/SRTCP implementation of the media workers: "native" = Tandem\'s C code in the native addon (src/native/srtp.c: AES-NI/SHA-NI when the CPU has them, else portable C), falling back to node:crypto with a warning when the addon is not built or predates SRTP; "node" = node:crypto. Same packets either way; the startup log says which one the workers use.' },
       },
     },
@@ -266,6 +272,7 @@ export interface TandemConfig {
   media: {
     workers: number; bindAddress: string; announcedAddress: string; portMin: number; portMax: number;
     iceLite: boolean; rtpTimeoutSeconds: number; opusComplexity: number; workerKind: 'thread' | 'process'; packetIo: 'native' | 'node'; srtpImpl: 'native' | 'node';
+    srtpProfiles: Array<'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM'>;
   };
   auth: { realm: string; digestAlgorithm: 'MD5' | 'SHA-256'; nonceTtlSeconds: number; tokenSecret: string };
   registrar: { minExpires: number; maxExpires: number; defaultExpires: number };

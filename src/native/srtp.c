@@ -3,14 +3,29 @@
  * Node-API addon as the UDP pump (tandem_udp_pump.node).
  *
  * Suites AES_CM_128_HMAC_SHA1_80 and AES_CM_128_HMAC_SHA1_32 (RFC 4568 §6.2;
- * the SRTCP tag is always 80 bits). Self-contained crypto, no OpenSSL:
+ * the SRTCP tag is always 80 bits) and AEAD_AES_128_GCM (RFC 7714).
+ * Self-contained crypto, no OpenSSL:
  *   - AES-128 encryption (FIPS-197): AES-NI when the CPU has it, else a
  *     portable T-table implementation (not constant-time w.r.t. cache timing;
  *     only used on CPUs without AES-NI);
  *   - AES-CM keystream (RFC 3711 §4.1.1), block counter in the low 16 bits;
  *   - SHA-1 (FIPS 180-4): SHA-NI when present, else portable C; HMAC-SHA1
  *     (RFC 2104) with the inner/outer states precomputed per key (§4.2.1);
- *   - the AES-CM PRF key derivation with key_derivation_rate 0 (§4.3).
+ *   - the AES-CM PRF key derivation with key_derivation_rate 0 (§4.3); for
+ *     GCM the 96-bit master salt is zero-padded to 112 bits (label at octet
+ *     7, as libsrtp) and only the keys and salts are derived (RFC 7714 §11);
+ *   - AES-GCM (NIST SP 800-38D) with 96-bit IVs and 128-bit tags: the CTR
+ *     part reuses the AES-CM code (J0 = IV || 0^31 || 1, data from counter
+ *     2); GHASH with PCLMULQDQ when present, else a portable 4-bit table
+ *     (Shoup; table lookups are key-dependent like the T-table AES).
+ *     SRTP (RFC 7714 §8): IV = salt XOR (00 00 || SSRC || ROC || SEQ),
+ *     AAD = the RTP header incl. CSRCs and extension, tag after the payload.
+ *     SRTCP (§9): IV = salt XOR (00 00 || SSRC || 00 00 || 0 || index);
+ *     E=1: AAD = first 8 octets || E||index, the rest is encrypted; E=0
+ *     (received only): AAD = whole packet || E||index, nothing encrypted.
+ *     Wire: header | payload | 16-octet tag | E||index (Figure 3). We always
+ *     send E=1. Tags are checked before decrypting, so a packet failing
+ *     authentication is left untouched and commits no state.
  * Per context: ROC / s_l tracking (§3.3.1), a replay window (§3.3.2) and the
  * SRTCP index with its E bit (§3.4). The semantics mirror
  * src/media/srtp/srtp-context.ts exactly (what is accepted, drop reasons,
@@ -18,17 +33,21 @@
  * in insertion order, first SRTCP index 1).
  *
  * JS API (module exports; all transforms are in place, no allocation):
- *   srtpCreate(masterKey16, masterSalt14, tagLen 4|10, replayWindow 64..1024) → External
+ *   srtpCreate(masterKey16, masterSalt14, tagLen 4|10, replayWindow 64..1024[, cipher[, sessionKeys]]) → External
+ *       cipher 'aes-cm' (default) or 'aes-128-gcm' (then masterSalt is 12 bytes, tagLen 16);
+ *       sessionKeys true (tests, GCM only): key/salt are used as the session key/salt of
+ *       both SRTP and SRTCP without the KDF (the form of the RFC 7714 §16–17 vectors)
  *   srtpProtectRtp(ctx, u8, offset, len) → new length (len + tag) | negative code
  *       the caller guarantees tag bytes of room after the packet (else RangeError)
  *   srtpUnprotectRtp(ctx, u8, offset, len) → plain length | negative code
- *   srtpProtectRtcp(ctx, u8, offset, len) → len + 14 | negative code (room: 14 bytes)
+ *   srtpProtectRtcp(ctx, u8, offset, len) → len + 14 (GCM: len + 20) | negative code (room: that many bytes)
  *   srtpUnprotectRtcp(ctx, u8, offset, len) → plain length | negative code
  *   codes: -1 short, -2 auth, -3 replay, -4 malformed, -5 out of memory
  *   srtpFree(ctx)                      optional, idempotent (the finalizer also frees)
- *   srtpInfo() → { aes: 'aesni'|'table', sha1: 'shani'|'c' }
- *   srtpSetAccel(boolean)              tests: false forces the portable code for new contexts
+ *   srtpInfo() → { aes: 'aesni'|'table', sha1: 'shani'|'c', ghash: 'pclmul'|'table' } (ghash: GCM support)
+ *   srtpSetAccel(boolean)              tests: false forces the portable code (AES, SHA-1, GHASH) for new contexts
  *   srtpAesCmXor(key16, iv16, u8)      tests: XORs the AES-CM keystream into u8 (B.2)
+ *   srtpAesGcm(key16, iv12, aad, u8, tag16) tests: AES-128-GCM encrypts u8 in place, writes the tag
  *   srtpDeriveKeys(key16, salt14, u8 ≥ 100) tests: rtpKey16 rtpAuth20 rtpSalt14 rtcpKey16 rtcpAuth20 rtcpSalt14 (B.3)
  *   srtpHmacSha1(key, data, out20)     tests: HMAC-SHA1 of data
  */
@@ -52,13 +71,16 @@
 #define SRTP_ERR_NOMEM (-5)
 
 #define SRTCP_TAG_LEN 10
+#define GCM_TAG_LEN 16
+/* GCM packets are at most 64 KiB, so the CTR block counter fits in 16 bits. */
+#define GCM_MAX_LEN 0xffff
 #define MAX_SSRC_STATES 64
 
 /* ------------------------------------------------------------------ AES-128 */
 
 static uint8_t sbox[256];
 static uint32_t te0[256], te1[256], te2[256], te3[256];
-static int have_aesni, have_shani;
+static int have_aesni, have_shani, have_clmul;
 static int accel_enabled = 1;
 
 static uint8_t rotl8(uint8_t x, int s) { return (uint8_t)((x << s) | (x >> (8 - s))); }
@@ -93,6 +115,8 @@ __attribute__((constructor)) static void srtp_tables_init(void) {
 #ifdef TANDEM_X86
   __builtin_cpu_init();
   have_aesni = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse2");
+  /* GHASH with carry-less multiply (CPUID.1:ECX bit 1) and pshufb (SSSE3). */
+  have_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3");
   {
     unsigned a, b, c, d;
     have_shani = __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 29) & 1) && __builtin_cpu_supports("sse4.1") &&
@@ -159,12 +183,13 @@ static void aes_encrypt_table(const aes_key *k, const uint8_t in[16], uint8_t ou
 
 /*
  * AES-CM (RFC 3711 §4.1.1): XORs data[0..len) with E(k, IV + i) for
- * i = 0, 1, …; IV bytes 14–15 are zero and carry the 16-bit block counter.
+ * i = first, first + 1, …; IV bytes 14–15 are zero and carry the 16-bit
+ * block counter (AES-CM starts at 0; GCM with a 96-bit IV at 2, SP 800-38D).
  */
-static void ctr_xor_table(const aes_key *k, const uint8_t iv[16], uint8_t *data, size_t len) {
+static void ctr_xor_table(const aes_key *k, const uint8_t iv[16], uint32_t first, uint8_t *data, size_t len) {
   uint8_t ctr[16], ks[16];
   memcpy(ctr, iv, 16);
-  for (uint32_t i = 0; len > 0; i++) {
+  for (uint32_t i = first; len > 0; i++) {
     ctr[14] = (uint8_t)(i >> 8);
     ctr[15] = (uint8_t)i;
     aes_encrypt_table(k, ctr, ks);
@@ -176,12 +201,12 @@ static void ctr_xor_table(const aes_key *k, const uint8_t iv[16], uint8_t *data,
 }
 
 #ifdef TANDEM_X86
-__attribute__((target("aes,sse2"))) static void ctr_xor_aesni(const aes_key *k, const uint8_t iv[16], uint8_t *data,
-                                                               size_t len) {
+__attribute__((target("aes,sse2"))) static void ctr_xor_aesni(const aes_key *k, const uint8_t iv[16], uint32_t first,
+                                                               uint8_t *data, size_t len) {
   __m128i rk[11];
   for (int r = 0; r < 11; r++) rk[r] = _mm_loadu_si128((const __m128i *)(k->rk + 16 * r));
   const __m128i base = _mm_loadu_si128((const __m128i *)iv);
-  uint32_t i = 0;
+  uint32_t i = first;
   /* Counter block i: bytes 14..15 = i big-endian = 16-bit lane 7 byte-swapped. */
 #define CTR(n) _mm_insert_epi16(base, (int)((((n) >> 8) & 0xff) | (((n) & 0xff) << 8)), 7)
   while (len >= 64) {
@@ -228,11 +253,11 @@ __attribute__((target("aes,sse2"))) static void ctr_xor_aesni(const aes_key *k, 
 }
 #endif
 
-static void ctr_xor(const aes_key *k, const uint8_t iv[16], uint8_t *data, size_t len) {
+static void ctr_xor(const aes_key *k, const uint8_t iv[16], uint32_t first, uint8_t *data, size_t len) {
 #ifdef TANDEM_X86
-  if (k->ni) { ctr_xor_aesni(k, iv, data, len); return; }
+  if (k->ni) { ctr_xor_aesni(k, iv, first, data, len); return; }
 #endif
-  ctr_xor_table(k, iv, data, len);
+  ctr_xor_table(k, iv, first, data, len);
 }
 
 /* -------------------------------------------------------------------- SHA-1 */
@@ -411,7 +436,171 @@ static void kdf(const aes_key *master, const uint8_t salt[14], uint8_t label, ui
   iv[14] = iv[15] = 0;
   iv[7] ^= label;
   memset(out, 0, len);
-  ctr_xor(master, iv, out, len);
+  ctr_xor(master, iv, 0, out, len);
+}
+
+/* ------------------------------------------------------------------ GHASH */
+
+static uint64_t load_be64(const uint8_t *p) { return ((uint64_t)load_be32(p) << 32) | load_be32(p + 4); }
+static void store_be64(uint8_t *p, uint64_t v) { store_be32(p, (uint32_t)(v >> 32)); store_be32(p + 4, (uint32_t)v); }
+
+/*
+ * GHASH key (SP 800-38D §6.4) for H = E(K, 0^128). Field elements in GCM's
+ * bit order: the first bit (MSB of octet 0) is the coefficient of x^0, so
+ * multiplying by x is a right shift, reduced by R = 11100001 || 0^120.
+ * Portable path (Shoup's 4-bit method): m[n] = n·H for every nibble n
+ * (nibble bit 3 = lowest power), as (hi, lo) 64-bit halves.
+ */
+typedef struct ghash_key {
+  uint64_t mh[16], ml[16];
+  uint8_t h[16];
+  int clmul;
+} ghash_key;
+
+/* red4[r]: what shifting Z by 4 (Z·x^4) adds when the 4 bits falling off (x^124..x^127) are r; high half only. */
+static uint64_t red4[16];
+
+__attribute__((constructor)) static void ghash_tables_init(void) {
+  for (uint64_t r = 0; r < 16; r++) {
+    uint64_t hi = 0, lo = r;
+    for (int i = 0; i < 4; i++) {
+      uint64_t carry = lo & 1;
+      lo = (hi << 63) | (lo >> 1);
+      hi = (hi >> 1) ^ (carry ? 0xe100000000000000ull : 0);
+    }
+    red4[r] = hi; /* lo is 0: the four bits left through the reduction */
+  }
+}
+
+static void ghash_init(ghash_key *g, const aes_key *k) {
+  static const uint8_t zero_iv[16];
+  memset(g->h, 0, 16);
+  ctr_xor(k, zero_iv, 0, g->h, 16); /* E(K, 0^128) */
+  uint64_t vh = load_be64(g->h), vl = load_be64(g->h + 8);
+  g->mh[0] = g->ml[0] = 0;
+  g->mh[8] = vh; g->ml[8] = vl;
+  for (int i = 4; i > 0; i >>= 1) { /* m[4] = H·x, m[2] = H·x^2, m[1] = H·x^3 */
+    uint64_t carry = vl & 1;
+    vl = (vh << 63) | (vl >> 1);
+    vh = (vh >> 1) ^ (carry ? 0xe100000000000000ull : 0);
+    g->mh[i] = vh; g->ml[i] = vl;
+  }
+  for (int i = 2; i <= 8; i <<= 1)
+    for (int j = 1; j < i; j++) {
+      g->mh[i + j] = g->mh[i] ^ g->mh[j];
+      g->ml[i + j] = g->ml[i] ^ g->ml[j];
+    }
+  g->clmul = have_clmul && accel_enabled;
+}
+
+/* y = (y XOR block)·H for n blocks, 4-bit tables: Horner from the highest power (last nibble) down. */
+static void ghash_blocks_table(const ghash_key *g, uint8_t y[16], const uint8_t *d, size_t n) {
+  uint64_t yh = load_be64(y), yl = load_be64(y + 8);
+  while (n--) {
+    yh ^= load_be64(d);
+    yl ^= load_be64(d + 8);
+    uint64_t zh = 0, zl = 0;
+    for (int i = 15; i >= 0; i--) {
+      uint8_t b = (uint8_t)((i < 8 ? yh >> (8 * (7 - i)) : yl >> (8 * (15 - i))) & 0xff);
+      for (int half = 0; half < 2; half++) {
+        unsigned nib = half ? (unsigned)(b >> 4) : (unsigned)(b & 0x0f);
+        unsigned r = (unsigned)(zl & 0x0f); /* Z·x^4 */
+        zl = (zh << 60) | (zl >> 4);
+        zh = (zh >> 4) ^ red4[r];
+        zh ^= g->mh[nib];
+        zl ^= g->ml[nib];
+      }
+    }
+    yh = zh; yl = zl;
+    d += 16;
+  }
+  store_be64(y, yh);
+  store_be64(y + 8, yl);
+}
+
+#ifdef TANDEM_X86
+/*
+ * a·b in GF(2^128) on byte-reversed operands (Intel's carry-less
+ * multiplication white paper, Gueron & Kounavis, algorithms 1 and 5):
+ * schoolbook 128×128 carry-less product, a 1-bit left shift of the 256-bit
+ * result (GCM's reflected bit order), then reduction modulo
+ * x^128 + x^7 + x^2 + x + 1.
+ */
+__attribute__((target("pclmul,sse2"))) static __m128i gf_mul_clmul(__m128i a, __m128i b) {
+  __m128i lo = _mm_clmulepi64_si128(a, b, 0x00);
+  __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01));
+  __m128i hi = _mm_clmulepi64_si128(a, b, 0x11);
+  lo = _mm_xor_si128(lo, _mm_slli_si128(mid, 8));
+  hi = _mm_xor_si128(hi, _mm_srli_si128(mid, 8));
+  /* <<1 of hi:lo */
+  __m128i lo_c = _mm_srli_epi32(lo, 31), hi_c = _mm_srli_epi32(hi, 31);
+  lo = _mm_slli_epi32(lo, 1);
+  hi = _mm_slli_epi32(hi, 1);
+  hi = _mm_or_si128(hi, _mm_srli_si128(lo_c, 12));
+  hi = _mm_or_si128(hi, _mm_slli_si128(hi_c, 4));
+  lo = _mm_or_si128(lo, _mm_slli_si128(lo_c, 4));
+  /* reduction, first phase */
+  __m128i t = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi32(lo, 31), _mm_slli_epi32(lo, 30)), _mm_slli_epi32(lo, 25));
+  __m128i carry = _mm_srli_si128(t, 4);
+  lo = _mm_xor_si128(lo, _mm_slli_si128(t, 12));
+  /* second phase */
+  __m128i u = _mm_xor_si128(_mm_xor_si128(_mm_srli_epi32(lo, 1), _mm_srli_epi32(lo, 2)), _mm_srli_epi32(lo, 7));
+  u = _mm_xor_si128(u, carry);
+  lo = _mm_xor_si128(lo, u);
+  return _mm_xor_si128(hi, lo);
+}
+
+__attribute__((target("pclmul,ssse3,sse2"))) static void ghash_blocks_clmul(const ghash_key *g, uint8_t y[16],
+                                                                             const uint8_t *d, size_t n) {
+  const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i h = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)g->h), rev);
+  __m128i x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)y), rev);
+  while (n--) {
+    x = _mm_xor_si128(x, _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)d), rev));
+    x = gf_mul_clmul(x, h);
+    d += 16;
+  }
+  _mm_storeu_si128((__m128i *)y, _mm_shuffle_epi8(x, rev));
+}
+#endif
+
+static void ghash_blocks(const ghash_key *g, uint8_t y[16], const uint8_t *d, size_t n) {
+  if (!n) return;
+#ifdef TANDEM_X86
+  if (g->clmul) { ghash_blocks_clmul(g, y, d, n); return; }
+#endif
+  ghash_blocks_table(g, y, d, n);
+}
+
+/* Absorbs a[0..alen) || b[0..blen) (blen ≤ 16) zero-padded to whole blocks. */
+static void ghash_absorb(const ghash_key *g, uint8_t y[16], const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+  size_t full = alen / 16;
+  ghash_blocks(g, y, a, full);
+  uint8_t t[32];
+  size_t r = alen - full * 16;
+  memset(t, 0, sizeof t);
+  memcpy(t, a + full * 16, r);
+  if (blen) memcpy(t + r, b, blen);
+  ghash_blocks(g, y, t, (r + blen + 15) / 16);
+}
+
+/*
+ * GCM tag (SP 800-38D §7.1) for the 96-bit IV in iv[0..12) (iv[12..16)
+ * zero): GHASH_H(A || 0* || C || 0* || [len A]64 || [len C]64) XOR E(K, J0),
+ * J0 = IV || 0^31 || 1. A = a || b (b: ≤ 16 octets, e.g. SRTCP's E||index).
+ */
+static void gcm_tag(const aes_key *k, const ghash_key *g, const uint8_t iv[16], const uint8_t *a, size_t alen,
+                    const uint8_t *b, size_t blen, const uint8_t *c, size_t clen, uint8_t tag[16]) {
+  uint8_t y[16], ek[16], lens[16];
+  memset(y, 0, 16);
+  ghash_absorb(g, y, a, alen, b, blen);
+  ghash_absorb(g, y, c, clen, NULL, 0);
+  store_be64(lens, (uint64_t)(alen + blen) * 8);
+  store_be64(lens + 8, (uint64_t)clen * 8);
+  ghash_blocks(g, y, lens, 1);
+  memset(ek, 0, 16);
+  ctr_xor(k, iv, 1, ek, 16);
+  for (int i = 0; i < 16; i++) tag[i] = (uint8_t)(y[i] ^ ek[i]);
 }
 
 /* ---------------------------------------------------------- SRTP contexts */
@@ -432,9 +621,12 @@ typedef struct state_map {
 
 typedef struct srtp_ctx {
   aes_key rtp_aes, rtcp_aes;
-  hmac_key rtp_mac, rtcp_mac;
-  uint8_t rtp_salt[14], rtcp_salt[14];
-  uint32_t tag_len;
+  hmac_key rtp_mac, rtcp_mac;      /* AES-CM suites */
+  ghash_key rtp_gh, rtcp_gh;       /* AEAD_AES_128_GCM */
+  uint8_t rtp_salt[14], rtcp_salt[14]; /* GCM: the first 12 octets */
+  uint32_t tag_len;                /* SRTP tag: 4, 10 or 16 (GCM) */
+  uint32_t rtcp_trailer;           /* SRTCP bytes appended: 4 + 10, or 16 + 4 (GCM) */
+  int aead;
   uint32_t window;
   state_map rtp, rtcp;
   int freed;
@@ -501,6 +693,21 @@ static void make_iv(uint8_t iv[16], const uint8_t salt[14], uint32_t ssrc, uint3
   iv[12] ^= (uint8_t)(lo16 >> 8); iv[13] ^= (uint8_t)lo16;
 }
 
+/*
+ * AES-GCM IV (RFC 7714 §8.1, §9.1): the 12-octet session salt XOR
+ * 00 00 || SSRC || w1 (4 octets) || w2 (RTP: ROC, then SEQ in 2 octets;
+ * SRTCP: 00 00, then 0 || SRTCP index in 4 octets). iv[12..16) = 0 (counter).
+ */
+static void make_gcm_iv(uint8_t iv[16], const uint8_t salt[14], uint32_t ssrc, int rtcp, uint32_t a, uint32_t b) {
+  uint8_t w[12];
+  w[0] = w[1] = 0;
+  store_be32(w + 2, ssrc);
+  if (rtcp) { w[6] = w[7] = 0; store_be32(w + 8, b); }
+  else { store_be32(w + 6, a); w[10] = (uint8_t)(b >> 8); w[11] = (uint8_t)b; }
+  for (int i = 0; i < 12; i++) iv[i] = (uint8_t)(salt[i] ^ w[i]);
+  iv[12] = iv[13] = iv[14] = iv[15] = 0;
+}
+
 /* RTP header length incl. CSRCs and extension (RFC 3550 §5.1, §5.3.1), or -1. */
 static long rtp_header_len(const uint8_t *p, long len) {
   if (len < 12 || (p[0] >> 6) != 2) return -1;
@@ -521,7 +728,7 @@ static int tags_differ(const uint8_t *a, const uint8_t *b, uint32_t n) {
 /* Protects p[0..len) in place, appending the tag; returns len + tag or a code. */
 static long protect_rtp(srtp_ctx *c, uint8_t *p, long len) {
   long hl = rtp_header_len(p, len);
-  if (hl < 0) return SRTP_ERR_MALFORMED;
+  if (hl < 0 || (c->aead && len > GCM_MAX_LEN)) return SRTP_ERR_MALFORMED;
   uint32_t ssrc = load_be32(p + 8);
   uint32_t seq = ((uint32_t)p[2] << 8) | p[3];
   ssrc_state *st = map_get(&c->rtp, ssrc);
@@ -537,8 +744,15 @@ static long protect_rtp(srtp_ctx *c, uint8_t *p, long len) {
     st->sl = seq;
   }
   uint8_t iv[16], roc4[4], tag[20];
+  if (c->aead) {
+    /* RFC 7714 §8: encrypt the payload, tag over header (AAD) and ciphertext. */
+    make_gcm_iv(iv, c->rtp_salt, ssrc, 0, st->roc, seq);
+    ctr_xor(&c->rtp_aes, iv, 2, p + hl, (size_t)(len - hl));
+    gcm_tag(&c->rtp_aes, &c->rtp_gh, iv, p, (size_t)hl, NULL, 0, p + hl, (size_t)(len - hl), p + len);
+    return len + GCM_TAG_LEN;
+  }
   make_iv(iv, c->rtp_salt, ssrc, st->roc, seq);
-  ctr_xor(&c->rtp_aes, iv, p + hl, (size_t)(len - hl));
+  ctr_xor(&c->rtp_aes, iv, 0, p + hl, (size_t)(len - hl));
   store_be32(roc4, st->roc);
   hmac_sha1(&c->rtp_mac, p, (size_t)len, roc4, 4, tag);
   memcpy(p + len, tag, c->tag_len);
@@ -550,6 +764,7 @@ static long unprotect_rtp(srtp_ctx *c, uint8_t *p, long length) {
   long len = length - (long)c->tag_len;
   long hl = rtp_header_len(p, len);
   if (hl < 0) return len < 12 ? SRTP_ERR_SHORT : SRTP_ERR_MALFORMED;
+  if (c->aead && len > GCM_MAX_LEN) return SRTP_ERR_MALFORMED;
   uint32_t ssrc = load_be32(p + 8);
   uint32_t seq = ((uint32_t)p[2] << 8) | p[3];
   ssrc_state *st = map_get(&c->rtp, ssrc);
@@ -570,9 +785,14 @@ static long unprotect_rtp(srtp_ctx *c, uint8_t *p, long length) {
   int64_t index = (int64_t)v * 0x10000 + seq;
   /* Replay check before the MAC (§3.3.2). */
   if (st && is_replay(st, c->window, index)) return SRTP_ERR_REPLAY;
-  uint8_t roc4[4], tag[20];
-  store_be32(roc4, v);
-  hmac_sha1(&c->rtp_mac, p, (size_t)len, roc4, 4, tag);
+  uint8_t roc4[4], tag[20], iv[16];
+  if (c->aead) {
+    make_gcm_iv(iv, c->rtp_salt, ssrc, 0, v, seq);
+    gcm_tag(&c->rtp_aes, &c->rtp_gh, iv, p, (size_t)hl, NULL, 0, p + hl, (size_t)(len - hl), tag);
+  } else {
+    store_be32(roc4, v);
+    hmac_sha1(&c->rtp_mac, p, (size_t)len, roc4, 4, tag);
+  }
   if (tags_differ(tag, p + len, c->tag_len)) return SRTP_ERR_AUTH;
   /* Authenticated: commit the state (§3.3.1). */
   if (!st) {
@@ -583,15 +803,19 @@ static long unprotect_rtp(srtp_ctx *c, uint8_t *p, long length) {
   if (v == st->roc + 1) { st->roc = v; st->sl = seq; }
   else if (v == st->roc && seq > st->sl) st->sl = seq;
   mark_seen(st, c->window, index);
-  uint8_t iv[16];
+  if (c->aead) {
+    ctr_xor(&c->rtp_aes, iv, 2, p + hl, (size_t)(len - hl));
+    return len;
+  }
   make_iv(iv, c->rtp_salt, ssrc, v, seq);
-  ctr_xor(&c->rtp_aes, iv, p + hl, (size_t)(len - hl));
+  ctr_xor(&c->rtp_aes, iv, 0, p + hl, (size_t)(len - hl));
   return len;
 }
 
 /* SRTCP protect (§3.4): encrypt after 8 bytes, append E||index and the 80-bit tag. */
 static long protect_rtcp(srtp_ctx *c, uint8_t *p, long len) {
   if (len < 8) return SRTP_ERR_SHORT;
+  if (c->aead && len > GCM_MAX_LEN) return SRTP_ERR_MALFORMED;
   uint32_t ssrc = load_be32(p + 4);
   ssrc_state *st = map_get(&c->rtcp, ssrc);
   if (!st) {
@@ -602,8 +826,18 @@ static long protect_rtcp(srtp_ctx *c, uint8_t *p, long len) {
   st->roc = (st->roc + 1) & 0x7fffffff;
   uint32_t index = st->roc;
   uint8_t iv[16], tag[20];
+  if (c->aead) {
+    /* RFC 7714 §9.1 (E = 1): AAD = octets 0..7 || E||index; tag, then E||index. */
+    uint8_t word[4];
+    store_be32(word, 0x80000000u | index);
+    make_gcm_iv(iv, c->rtcp_salt, ssrc, 1, 0, index);
+    ctr_xor(&c->rtcp_aes, iv, 2, p + 8, (size_t)(len - 8));
+    gcm_tag(&c->rtcp_aes, &c->rtcp_gh, iv, p, 8, word, 4, p + 8, (size_t)(len - 8), p + len);
+    memcpy(p + len + GCM_TAG_LEN, word, 4);
+    return len + GCM_TAG_LEN + 4;
+  }
   make_iv(iv, c->rtcp_salt, ssrc, index >> 16, index & 0xffff);
-  ctr_xor(&c->rtcp_aes, iv, p + 8, (size_t)(len - 8));
+  ctr_xor(&c->rtcp_aes, iv, 0, p + 8, (size_t)(len - 8));
   store_be32(p + len, 0x80000000u | index);
   hmac_sha1(&c->rtcp_mac, p, (size_t)len + 4, NULL, 0, tag);
   memcpy(p + len + 4, tag, SRTCP_TAG_LEN);
@@ -612,16 +846,27 @@ static long protect_rtcp(srtp_ctx *c, uint8_t *p, long len) {
 
 /* SRTCP unprotect: verify the tag, replay-check the index, decrypt when E is set. */
 static long unprotect_rtcp(srtp_ctx *c, uint8_t *p, long length) {
-  long len = length - 4 - SRTCP_TAG_LEN;
+  long len = length - (long)c->rtcp_trailer;
   if (len < 8) return SRTP_ERR_SHORT;
-  if ((p[0] >> 6) != 2) return SRTP_ERR_MALFORMED;
-  uint8_t tag[20];
-  hmac_sha1(&c->rtcp_mac, p, (size_t)len + 4, NULL, 0, tag);
-  if (tags_differ(tag, p + len + 4, SRTCP_TAG_LEN)) return SRTP_ERR_AUTH;
-  uint32_t word = load_be32(p + len);
+  if ((p[0] >> 6) != 2 || (c->aead && len > GCM_MAX_LEN)) return SRTP_ERR_MALFORMED;
+  uint8_t tag[20], iv[16];
+  uint32_t word, ssrc = load_be32(p + 4);
+  if (c->aead) {
+    /* RFC 7714 §9: header | payload | tag | E||index. E = 0: authenticated only, AAD = the packet || E||index (§9.2). */
+    word = load_be32(p + len + GCM_TAG_LEN);
+    make_gcm_iv(iv, c->rtcp_salt, ssrc, 1, 0, word & 0x7fffffff);
+    if (word & 0x80000000u)
+      gcm_tag(&c->rtcp_aes, &c->rtcp_gh, iv, p, 8, p + len + GCM_TAG_LEN, 4, p + 8, (size_t)(len - 8), tag);
+    else
+      gcm_tag(&c->rtcp_aes, &c->rtcp_gh, iv, p, (size_t)len, p + len + GCM_TAG_LEN, 4, NULL, 0, tag);
+    if (tags_differ(tag, p + len, GCM_TAG_LEN)) return SRTP_ERR_AUTH;
+  } else {
+    hmac_sha1(&c->rtcp_mac, p, (size_t)len + 4, NULL, 0, tag);
+    if (tags_differ(tag, p + len + 4, SRTCP_TAG_LEN)) return SRTP_ERR_AUTH;
+    word = load_be32(p + len);
+  }
   int encrypted = (word & 0x80000000u) != 0;
   uint32_t index = word & 0x7fffffff;
-  uint32_t ssrc = load_be32(p + 4);
   ssrc_state *st = map_get(&c->rtcp, ssrc);
   if (!st) {
     if (c->rtcp.count >= MAX_SSRC_STATES) map_evict_first(&c->rtcp);
@@ -630,10 +875,11 @@ static long unprotect_rtcp(srtp_ctx *c, uint8_t *p, long length) {
   }
   if (is_replay(st, c->window, index)) return SRTP_ERR_REPLAY;
   mark_seen(st, c->window, index);
-  if (encrypted) {
-    uint8_t iv[16];
+  if (encrypted && c->aead) {
+    ctr_xor(&c->rtcp_aes, iv, 2, p + 8, (size_t)(len - 8));
+  } else if (encrypted) {
     make_iv(iv, c->rtcp_salt, ssrc, index >> 16, index & 0xffff);
-    ctr_xor(&c->rtcp_aes, iv, p + 8, (size_t)(len - 8));
+    ctr_xor(&c->rtcp_aes, iv, 0, p + 8, (size_t)(len - 8));
   }
   return len;
 }
@@ -691,10 +937,10 @@ static uint8_t *u8_arg(napi_env env, napi_value v, size_t *len) {
 }
 
 static napi_value js_create(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 6;
+  napi_value argv[6];
   NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) { napi_throw_type_error(env, NULL, "srtpCreate(key, salt, tagLen, window)"); return NULL; }
+  if (argc < 4) { napi_throw_type_error(env, NULL, "srtpCreate(key, salt, tagLen, window[, cipher[, sessionKeys]])"); return NULL; }
   size_t klen, slen;
   uint8_t *key = u8_arg(env, argv[0], &klen);
   if (!key) return NULL;
@@ -703,28 +949,80 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   uint32_t tag_len, window;
   NARG(napi_get_value_uint32(env, argv[2], &tag_len), "tagLen must be a number");
   NARG(napi_get_value_uint32(env, argv[3], &window), "replayWindow must be a number");
-  if (klen != 16 || slen != 14) { napi_throw_range_error(env, NULL, "SRTP master key must be 16 bytes and salt 14 bytes"); return NULL; }
-  if (tag_len != 4 && tag_len != 10) { napi_throw_range_error(env, NULL, "SRTP tag length must be 4 or 10"); return NULL; }
+  /* Optional cipher: 'aes-cm' (default; undefined too) or 'aes-128-gcm'. */
+  int aead = 0;
+  napi_valuetype vt = napi_undefined;
+  if (argc >= 5) NCHECK(napi_typeof(env, argv[4], &vt));
+  if (vt != napi_undefined) {
+    char name[16];
+    size_t nl = 0;
+    NARG(napi_get_value_string_utf8(env, argv[4], name, sizeof name, &nl), "cipher must be a string");
+    if (nl == 6 && memcmp(name, "aes-cm", 6) == 0) aead = 0;
+    else if (nl == 11 && memcmp(name, "aes-128-gcm", 11) == 0) aead = 1;
+    else { napi_throw_range_error(env, NULL, "SRTP cipher must be 'aes-cm' or 'aes-128-gcm'"); return NULL; }
+  }
+  bool session_keys = false;
+  vt = napi_undefined;
+  if (argc >= 6) NCHECK(napi_typeof(env, argv[5], &vt));
+  if (vt != napi_undefined) NARG(napi_get_value_bool(env, argv[5], &session_keys), "sessionKeys must be a boolean");
+  if (aead) {
+    if (klen != 16 || slen != 12) { napi_throw_range_error(env, NULL, "AEAD_AES_128_GCM master key must be 16 bytes and salt 12 bytes"); return NULL; }
+    if (tag_len != GCM_TAG_LEN) { napi_throw_range_error(env, NULL, "AEAD_AES_128_GCM tag length must be 16"); return NULL; }
+  } else {
+    if (klen != 16 || slen != 14) { napi_throw_range_error(env, NULL, "SRTP master key must be 16 bytes and salt 14 bytes"); return NULL; }
+    if (tag_len != 4 && tag_len != 10) { napi_throw_range_error(env, NULL, "SRTP tag length must be 4 or 10"); return NULL; }
+    if (session_keys) { napi_throw_range_error(env, NULL, "sessionKeys is only supported for aes-128-gcm"); return NULL; }
+  }
   if (window < 64 || window > 1024) { napi_throw_range_error(env, NULL, "SRTP replay window must be 64..1024"); return NULL; }
   srtp_ctx *c = calloc(1, sizeof *c);
   if (!c) { napi_throw_error(env, "ERR_SRTP_NOMEM", "out of memory"); return NULL; }
-  aes_key master;
-  aes_expand(&master, key);
-  uint8_t k[16], a[20];
-  kdf(&master, salt, 0x00, k, 16);
-  aes_expand(&c->rtp_aes, k);
-  kdf(&master, salt, 0x01, a, 20);
-  hmac_init(&c->rtp_mac, a, 20);
-  kdf(&master, salt, 0x02, c->rtp_salt, 14);
-  kdf(&master, salt, 0x03, k, 16);
-  aes_expand(&c->rtcp_aes, k);
-  kdf(&master, salt, 0x04, a, 20);
-  hmac_init(&c->rtcp_mac, a, 20);
-  kdf(&master, salt, 0x05, c->rtcp_salt, 14);
-  memset(&master, 0, sizeof master);
-  memset(k, 0, sizeof k);
-  memset(a, 0, sizeof a);
+  if (aead && session_keys) {
+    /* Tests: the given key/salt are the session key/salt of SRTP and SRTCP alike. */
+    aes_expand(&c->rtp_aes, key);
+    aes_expand(&c->rtcp_aes, key);
+    memcpy(c->rtp_salt, salt, 12);
+    memcpy(c->rtcp_salt, salt, 12);
+  } else if (aead) {
+    /* RFC 7714 §11: AES-CM PRF of RFC 3711 §4.3 over the 96-bit master salt, zero-padded to 112 bits. */
+    uint8_t salt14[14], k[16];
+    memcpy(salt14, salt, 12);
+    salt14[12] = salt14[13] = 0;
+    aes_key master;
+    aes_expand(&master, key);
+    kdf(&master, salt14, 0x00, k, 16);
+    aes_expand(&c->rtp_aes, k);
+    kdf(&master, salt14, 0x02, c->rtp_salt, 12);
+    kdf(&master, salt14, 0x03, k, 16);
+    aes_expand(&c->rtcp_aes, k);
+    kdf(&master, salt14, 0x05, c->rtcp_salt, 12);
+    memset(&master, 0, sizeof master);
+    memset(k, 0, sizeof k);
+    memset(salt14, 0, sizeof salt14);
+  } else {
+    aes_key master;
+    aes_expand(&master, key);
+    uint8_t k[16], a[20];
+    kdf(&master, salt, 0x00, k, 16);
+    aes_expand(&c->rtp_aes, k);
+    kdf(&master, salt, 0x01, a, 20);
+    hmac_init(&c->rtp_mac, a, 20);
+    kdf(&master, salt, 0x02, c->rtp_salt, 14);
+    kdf(&master, salt, 0x03, k, 16);
+    aes_expand(&c->rtcp_aes, k);
+    kdf(&master, salt, 0x04, a, 20);
+    hmac_init(&c->rtcp_mac, a, 20);
+    kdf(&master, salt, 0x05, c->rtcp_salt, 14);
+    memset(&master, 0, sizeof master);
+    memset(k, 0, sizeof k);
+    memset(a, 0, sizeof a);
+  }
+  if (aead) {
+    ghash_init(&c->rtp_gh, &c->rtp_aes);
+    ghash_init(&c->rtcp_gh, &c->rtcp_aes);
+  }
+  c->aead = aead;
   c->tag_len = tag_len;
+  c->rtcp_trailer = aead ? GCM_TAG_LEN + 4 : 4 + SRTCP_TAG_LEN;
   c->window = window;
   napi_value ext;
   if (napi_create_external(env, c, ctx_finalize, NULL, &ext) != napi_ok) {
@@ -763,7 +1061,7 @@ static napi_value run_transform(napi_env env, napi_callback_info info, transform
   NARG(napi_get_value_int64(env, argv[2], &off), "offset must be a number");
   NARG(napi_get_value_int64(env, argv[3], &len), "length must be a number");
   long r;
-  int64_t room = protect ? (rtcp ? 4 + SRTCP_TAG_LEN : c->tag_len) : 0;
+  int64_t room = protect ? (rtcp ? c->rtcp_trailer : c->tag_len) : 0;
   if (off < 0 || len < 0 || off > (int64_t)blen || len > (int64_t)blen - off || len > 0x7fffffff) {
     if (protect) { napi_throw_range_error(env, NULL, "packet offset/length outside the buffer"); return NULL; }
     r = SRTP_ERR_MALFORMED;
@@ -798,12 +1096,14 @@ static napi_value js_free(napi_env env, napi_callback_info info) {
 
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value o, a, s;
+  napi_value o, a, s, g;
   NCHECK(napi_create_object(env, &o));
   NCHECK(napi_create_string_utf8(env, have_aesni && accel_enabled ? "aesni" : "table", NAPI_AUTO_LENGTH, &a));
   NCHECK(napi_create_string_utf8(env, have_shani && accel_enabled ? "shani" : "c", NAPI_AUTO_LENGTH, &s));
   NCHECK(napi_set_named_property(env, o, "aes", a));
   NCHECK(napi_set_named_property(env, o, "sha1", s));
+  NCHECK(napi_create_string_utf8(env, have_clmul && accel_enabled ? "pclmul" : "table", NAPI_AUTO_LENGTH, &g));
+  NCHECK(napi_set_named_property(env, o, "ghash", g));
   return o;
 }
 
@@ -836,7 +1136,39 @@ static napi_value js_aes_cm_xor(napi_env env, napi_callback_info info) {
   }
   aes_key ak;
   aes_expand(&ak, k);
-  ctr_xor(&ak, iv, d, dl);
+  ctr_xor(&ak, iv, 0, d, dl);
+  return NULL;
+}
+
+static napi_value js_aes_gcm(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) { napi_throw_type_error(env, NULL, "srtpAesGcm(key, iv, aad, data, tag)"); return NULL; }
+  size_t kl, il, al, dl, tl;
+  uint8_t *k = u8_arg(env, argv[0], &kl);
+  if (!k) return NULL;
+  uint8_t *iv12 = u8_arg(env, argv[1], &il);
+  if (!iv12) return NULL;
+  uint8_t *aad = u8_arg(env, argv[2], &al);
+  if (!aad) return NULL;
+  uint8_t *d = u8_arg(env, argv[3], &dl);
+  if (!d) return NULL;
+  uint8_t *t = u8_arg(env, argv[4], &tl);
+  if (!t) return NULL;
+  if (kl != 16 || il != 12 || tl < 16 || dl > 16 * 65534) {
+    napi_throw_range_error(env, NULL, "key 16 bytes, IV 12 bytes, tag ≥ 16 bytes, data < 2^20 bytes");
+    return NULL;
+  }
+  aes_key ak;
+  ghash_key gk;
+  aes_expand(&ak, k);
+  ghash_init(&gk, &ak);
+  uint8_t iv[16];
+  memcpy(iv, iv12, 12);
+  iv[12] = iv[13] = iv[14] = iv[15] = 0;
+  ctr_xor(&ak, iv, 2, d, dl);
+  gcm_tag(&ak, &gk, iv, aad, al, NULL, 0, d, dl, t);
   return NULL;
 }
 
@@ -895,6 +1227,7 @@ napi_value tandem_srtp_init(napi_env env, napi_value exports) {
     { "srtpInfo", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL },
     { "srtpSetAccel", NULL, js_set_accel, NULL, NULL, NULL, napi_enumerable, NULL },
     { "srtpAesCmXor", NULL, js_aes_cm_xor, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "srtpAesGcm", NULL, js_aes_gcm, NULL, NULL, NULL, napi_enumerable, NULL },
     { "srtpDeriveKeys", NULL, js_derive_keys, NULL, NULL, NULL, napi_enumerable, NULL },
     { "srtpHmacSha1", NULL, js_hmac_sha1, NULL, NULL, NULL, napi_enumerable, NULL },
   };

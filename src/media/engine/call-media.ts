@@ -352,7 +352,7 @@ export class CallMedia {
 function placeholderWebRtcStats(): CallStats['webrtc'] {
   return {
     iceState: 'closed', dtlsState: 'closed', srtpProfile: null, selected: null, localPort: 0, counters: newLegCounters(),
-    ice: { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0, restarts: 0, restarting: false, roleSwitches: 0, controlling: false },
-    rtcpReceived: 0,
+    ice: { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0, restarts: 0, restarting: false, roleSwitches: 0, controlling: false, previousPairAccepted: false, previousPairPackets: 0 },
+    rtcpReceived: 0, dtlsEarlyRecords: 0,
   };
 }

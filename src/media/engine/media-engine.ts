@@ -31,10 +31,17 @@ export interface MediaEngineOptions {
   /** RTP inactivity before an 'inactivity' event, ms; 0 = never. Default 60000. */
   rtpTimeoutMs?: number;
   /**
-   * SRTP profiles accepted in DTLS (RFC 5764 use_srtp), preference order. Default
-   * ['AES_CM_128_HMAC_SHA1_80'] only: as DTLS client we cannot choose, and browsers as
-   * DTLS server pick GCM when offered, which runs on werift's slower SRTP (docs/media.md).
-   * Add 'AEAD_AES_128_GCM' to accept it.
+   * SRTP profiles accepted in DTLS (RFC 5764 use_srtp), preference order (config
+   * `media.srtpProfiles`). Default ['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80'].
+   * As DTLS server (calls to a browser: our actpass offer is answered with setup:active)
+   * we choose the first of ours the browser offers; as DTLS client (calls from a
+   * browser, which we answer with setup:active) the browser chooses among ours
+   * (Chromium 156 then picks AES_CM_128_HMAC_SHA1_80). GCM first, so that calls where
+   * we choose use it: an AEAD (one pass, no HMAC-SHA1) that in
+   * Tandem's native SRTP (AES-NI + PCLMULQDQ) costs about what AES_CM + HMAC-SHA1
+   * does. Its price: 6 more bytes per packet (16-byte tag) and, on the node:crypto
+   * fallback only, a cipher object per packet (several times slower than AES_CM
+   * there). Every browser also offers AES_CM, the second choice.
    */
   srtpProfiles?: WorkerConfig['srtpProfiles'];
   /** Opus encoder complexity 0..10 when transcoding toward a browser (config `media.opusComplexity`). Default 5. */
@@ -131,7 +138,7 @@ export class MediaEngine {
         announcedAddresses: opts.announcedAddresses ?? [bind === '0.0.0.0' ? '127.0.0.1' : bind],
         portMin: min + i * span, portMax: min + (i + 1) * span - 1,
         iceLite: opts.iceLite ?? false, rtpTimeoutMs: opts.rtpTimeoutMs ?? 60000,
-        srtpProfiles: opts.srtpProfiles ?? ['AES_CM_128_HMAC_SHA1_80'],
+        srtpProfiles: opts.srtpProfiles ?? ['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80'],
         opusComplexity: opts.opusComplexity ?? 5,
         packetIo: opts.packetIo ?? 'native',
         ...(opts.srtpImpl ? { srtpImpl: opts.srtpImpl } : {}),

@@ -1,11 +1,13 @@
-export { SRTP_SUITES, SRTCP_TAG_LENGTH, srtpTagLength, decodeSdesKey, encodeSdesKey, generateSrtpKey, type SrtpSuite, type SrtpKeyMaterial } from './srtp-suite.js';
+export { SRTP_SUITES, SRTCP_TAG_LENGTH, srtpTagLength, srtcpTagLength, srtpSaltLength, srtpIsAead, decodeSdesKey, encodeSdesKey, generateSrtpKey, type SrtpSuite, type SrtpKeyMaterial } from './srtp-suite.js';
 export { deriveSessionKey, deriveSessionKeys, type SessionKeys } from './srtp-kdf.js';
 export { SrtpContext } from './srtp-context.js';
 export { TandemSrtpSession } from './tandem-srtp-session.js';
 export { WeriftSrtpSession } from './werift-srtp-session.js';
 export { NativeSrtpSession } from './native-srtp-session.js';
-export { loadNativeSrtp, nativeSrtpLoadError, type NativeSrtpAddon } from './native-srtp-addon.js';
+export { loadNativeSrtp, nativeSrtpHasGcm, nativeSrtpLoadError, type NativeSrtpAddon, type NativeSrtpCipher } from './native-srtp-addon.js';
 export { configureSrtpImpl, createSrtpSession, srtpImpl, SRTP_IMPL_ENV, type SrtpImplMode, type SrtpImplSelection } from './srtp-impl.js';
 export type { SrtpProtection, SrtpSessionKeys, SrtpDropReason, SrtpOptions } from './srtp-protection.js';
 export { AesCtrKeystream } from './aes-ctr-keystream.js';
+export { AesGcm128, GCM_TAG_LENGTH } from './aes-gcm.js';
+export { type SrtpContextOptions } from './srtp-context.js';
 export { HmacSha1 } from './hmac-sha1.js';

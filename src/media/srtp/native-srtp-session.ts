@@ -1,20 +1,25 @@
 import { UnsupportedError } from '../../common/errors.js';
-import { NATIVE_SRTP_ERRORS, loadNativeSrtp, nativeSrtpLoadError, type NativeSrtpAddon, type NativeSrtpContext } from './native-srtp-addon.js';
-import { SRTCP_TAG_LENGTH, srtpTagLength, type SrtpKeyMaterial } from './srtp-suite.js';
+import { NATIVE_SRTP_ERRORS, loadNativeSrtp, nativeSrtpHasGcm, nativeSrtpLoadError, type NativeSrtpAddon, type NativeSrtpContext } from './native-srtp-addon.js';
+import { srtcpTagLength, srtpIsAead, srtpSaltLength, srtpTagLength, type SrtpKeyMaterial } from './srtp-suite.js';
 import type { SrtpDropReason, SrtpOptions, SrtpProtection, SrtpSessionKeys } from './srtp-protection.js';
 
-/** Bytes SRTCP appends: E||SRTCP index (4) + the 80-bit tag (RFC 3711 §3.4). */
-const SRTCP_TRAILER = 4 + SRTCP_TAG_LENGTH;
-
 function createContext(addon: NativeSrtpAddon, key: SrtpKeyMaterial, window: number): NativeSrtpContext {
-  if (key.masterKey.length !== 16 || key.masterSalt.length !== 14) throw new RangeError('SRTP master key must be 16 bytes and salt 14 bytes');
-  return addon.srtpCreate(key.masterKey, key.masterSalt, srtpTagLength(key.suite), window);
+  const saltLength = srtpSaltLength(key.suite);
+  if (key.masterKey.length !== 16 || key.masterSalt.length !== saltLength) {
+    throw new RangeError(`${key.suite} master key must be 16 bytes and salt ${saltLength} bytes`);
+  }
+  if (!srtpIsAead(key.suite)) return addon.srtpCreate(key.masterKey, key.masterSalt, srtpTagLength(key.suite), window);
+  if (!nativeSrtpHasGcm(addon)) {
+    throw new UnsupportedError('ERR_SRTP_NATIVE_UNAVAILABLE', 'the native SRTP addon predates AEAD_AES_128_GCM (rebuild it: sh scripts/build-native.sh)');
+  }
+  return addon.srtpCreate(key.masterKey, key.masterSalt, srtpTagLength(key.suite), window, 'aes-128-gcm');
 }
 
 /**
- * SRTP/SRTCP session (RFC 3711) done in C by Tandem's native addon
- * (src/native/srtp.c: AES-NI/SHA-NI when present, KDF §4.3, ROC §3.3.1,
- * replay window §3.3.2, SRTCP index §3.4), with the same semantics as
+ * SRTP/SRTCP session (RFC 3711; AEAD_AES_128_GCM per RFC 7714) done in C by
+ * Tandem's native addon (src/native/srtp.c: AES-NI/SHA-NI/PCLMULQDQ when
+ * present, KDF §4.3, ROC §3.3.1, replay window §3.3.2, SRTCP index §3.4),
+ * with the same semantics as
  * {@link TandemSrtpSession}. Per packet: protect allocates the output buffer
  * (callers hand it to an asynchronous send) and unprotect a view of the
  * input, decrypted in place; no crypto objects.
@@ -27,6 +32,8 @@ export class NativeSrtpSession implements SrtpProtection {
   private readonly tx: NativeSrtpContext;
   private readonly rx: NativeSrtpContext;
   private readonly txTag: number;
+  /** Bytes SRTCP appends: E||index + 80-bit tag (RFC 3711 §3.4), or 16-byte tag + E||index (RFC 7714 §9). */
+  private readonly txRtcpTrailer: number;
 
   constructor(keys: SrtpSessionKeys, opts: SrtpOptions = {}, addon: NativeSrtpAddon | null = loadNativeSrtp()) {
     if (!addon) {
@@ -38,6 +45,7 @@ export class NativeSrtpSession implements SrtpProtection {
     this.tx = createContext(addon, keys.local, window);
     this.rx = createContext(addon, keys.remote, window);
     this.txTag = srtpTagLength(keys.local.suite);
+    this.txRtcpTrailer = 4 + srtcpTagLength(keys.local.suite);
   }
 
   /** Encrypts and authenticates (RFC 3711 §3.3); returns a new buffer with the tag appended. */
@@ -57,14 +65,14 @@ export class NativeSrtpSession implements SrtpProtection {
     return packet.subarray(0, n);
   }
 
-  /** SRTCP protect (RFC 3711 §3.4): a new buffer with E||index and the 80-bit tag. */
+  /** SRTCP protect (RFC 3711 §3.4, RFC 7714 §9): a new buffer with E||index and the tag. */
   protectRtcp(packet: Buffer): Buffer {
     const length = packet.length;
     if (length < 8) throw new RangeError('RTCP packet too short');
-    const out = Buffer.allocUnsafe(length + SRTCP_TRAILER);
+    const out = Buffer.allocUnsafe(length + this.txRtcpTrailer);
     packet.copy(out, 0, 0, length);
     const n = this.addon.srtpProtectRtcp(this.tx, out, 0, length);
-    if (n < 0) throw new Error('native SRTP: out of memory');
+    if (n < 0) throw n === -5 ? new Error('native SRTP: out of memory') : new RangeError('RTCP packet too long');
     return out;
   }
 

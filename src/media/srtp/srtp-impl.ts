@@ -1,10 +1,11 @@
-import { loadNativeSrtp, nativeSrtpLoadError } from './native-srtp-addon.js';
+import { loadNativeSrtp, nativeSrtpHasGcm, nativeSrtpLoadError } from './native-srtp-addon.js';
 import { NativeSrtpSession } from './native-srtp-session.js';
+import { srtpIsAead } from './srtp-suite.js';
 import { TandemSrtpSession } from './tandem-srtp-session.js';
 import type { SrtpOptions, SrtpProtection, SrtpSessionKeys } from './srtp-protection.js';
 
 /**
- * Which code does SRTP/SRTCP for AES_CM_128_HMAC_SHA1_80/_32:
+ * Which code does SRTP/SRTCP for AES_CM_128_HMAC_SHA1_80/_32 and AEAD_AES_128_GCM:
  * - `native`: Tandem's C implementation in the native addon
  *   ({@link NativeSrtpSession}) when the addon loads, else `node`;
  * - `node`: {@link TandemSrtpSession} on node:crypto.
@@ -47,7 +48,13 @@ export function srtpImpl(): SrtpImplSelection {
   return selection ?? configureSrtpImpl(process.env[SRTP_IMPL_ENV] === 'node' ? 'node' : 'native');
 }
 
-/** A session for `keys` with the selected implementation ({@link srtpImpl}). */
+/**
+ * A session for `keys` with the selected implementation ({@link srtpImpl}).
+ * AEAD_AES_128_GCM uses node:crypto when the loaded addon was built before
+ * GCM support (see `nativeSrtpHasGcm`).
+ */
 export function createSrtpSession(keys: SrtpSessionKeys, opts: SrtpOptions = {}): SrtpProtection {
-  return srtpImpl().effective === 'native' ? new NativeSrtpSession(keys, opts) : new TandemSrtpSession(keys, opts);
+  if (srtpImpl().effective !== 'native') return new TandemSrtpSession(keys, opts);
+  const gcm = srtpIsAead(keys.local.suite) || srtpIsAead(keys.remote.suite);
+  return gcm && !nativeSrtpHasGcm() ? new TandemSrtpSession(keys, opts) : new NativeSrtpSession(keys, opts);
 }

@@ -1,12 +1,12 @@
-import { RtpHeader, SrtcpSession, SrtpSession, ProtectionProfileAes128CmHmacSha1_80 } from 'werift';
+import { RtpHeader, SrtcpSession, SrtpSession, ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80 } from 'werift';
 import { UnsupportedError } from '../../common/errors.js';
 import type { SrtpDropReason, SrtpProtection, SrtpSessionKeys } from './srtp-protection.js';
 
 /**
- * Adapter over werift's SrtpSession/SrtcpSession with raw SDES keys, kept
- * for comparison benchmarks and cross-checks. werift supports only
- * AES_CM_128_HMAC_SHA1_80 here, has no replay window and creates a cipher
- * and an HMAC per packet. Not used by RtpLeg by default.
+ * Adapter over werift's SrtpSession/SrtcpSession with raw keys, kept for
+ * comparison benchmarks and cross-checks. werift supports
+ * AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM here, has no replay window
+ * and creates a cipher (and an HMAC) per packet. Not used by default.
  */
 export class WeriftSrtpSession implements SrtpProtection {
   readonly impl = 'werift' as const;
@@ -15,15 +15,16 @@ export class WeriftSrtpSession implements SrtpProtection {
   private readonly srtcp: SrtcpSession;
 
   constructor(keys: SrtpSessionKeys) {
-    if (keys.local.suite !== 'AES_CM_128_HMAC_SHA1_80' || keys.remote.suite !== 'AES_CM_128_HMAC_SHA1_80') {
-      throw new UnsupportedError('ERR_SRTP_SUITE', 'werift SRTP supports AES_CM_128_HMAC_SHA1_80 only');
+    const suite = keys.local.suite;
+    if ((suite !== 'AES_CM_128_HMAC_SHA1_80' && suite !== 'AEAD_AES_128_GCM') || keys.remote.suite !== suite) {
+      throw new UnsupportedError('ERR_SRTP_SUITE', 'werift SRTP supports AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM only');
     }
     const config = {
       keys: {
         localMasterKey: Buffer.from(keys.local.masterKey), localMasterSalt: Buffer.from(keys.local.masterSalt),
         remoteMasterKey: Buffer.from(keys.remote.masterKey), remoteMasterSalt: Buffer.from(keys.remote.masterSalt),
       },
-      profile: ProtectionProfileAes128CmHmacSha1_80,
+      profile: suite === 'AEAD_AES_128_GCM' ? ProtectionProfileAeadAes128Gcm : ProtectionProfileAes128CmHmacSha1_80,
     };
     this.srtp = new SrtpSession(config);
     this.srtcp = new SrtcpSession(config);

@@ -5,6 +5,19 @@ import { certificateFingerprint, type DtlsCertificate } from './certificate.js';
 import type { SrtpKeys } from './srtp-transform.js';
 import type { DtlsFingerprint, DtlsState, SrtpProfileName } from './types.js';
 
+/**
+ * The cookie length of the ClientHello starting this datagram (DTLS 1.2, RFC 6347 §4.2.1: record
+ * header, handshake header, client_version, random, session_id, cookie), or -1 when the datagram
+ * does not start with the first fragment of a ClientHello.
+ */
+export function clientHelloCookieLength(buf: Buffer): number {
+  // Record: type 22 (handshake), version, epoch, seq, length (13 bytes); handshake: type 1
+  // (client_hello), length, message_seq, fragment_offset 0, fragment_length (12 bytes).
+  if (buf.length < 61 || buf[0] !== 22 || buf[13] !== 1 || buf[19] !== 0 || buf[20] !== 0 || buf[21] !== 0) return -1;
+  const at = 60 + buf[59];
+  return at < buf.length ? buf[at] : -1;
+}
+
 /** DTLS handshake failed or the peer's certificate did not match its a=fingerprint. */
 export class DtlsError extends TandemError {}
 
@@ -33,6 +46,9 @@ export interface DtlsSessionOptions {
 export class DtlsSession {
   state: DtlsState = 'new';
   profile: SrtpProfileName | null = null;
+  /** Stale ClientHellos dropped (server role), see {@link DtlsSession.handle}. */
+  staleClientHellos = 0;
+  private sawCookieHello = false;
   private socket: DtlsSocket | null = null;
   private readonly transport: {
     type: string; address: AddressInfo; closed: boolean;
@@ -68,8 +84,27 @@ export class DtlsSession {
     if (sock instanceof DtlsClient) sock.connect().catch((e: unknown) => this.fail(e));
   }
 
-  /** Feed a DTLS record received from the network. */
+  /**
+   * Feed a DTLS record received from the network. As server, a stale ClientHello is dropped: a
+   * cookieless one once the client's ClientHello with our cookie arrived (RFC 6347 §4.2.1: a
+   * late retransmission of its first flight), and any once connected (WebRTC never renegotiates;
+   * a new handshake comes with a new fingerprint and a new session). werift's server answers
+   * every cookieless ClientHello with a fresh server random and ECDHE key pair, even after it
+   * sent its ServerHello, so such a late retransmission (Chromium's first DTLS retransmission
+   * comes after 50 ms; a loaded Tandem answers later) left the two ends with different keys:
+   * werift reported connected, Chromium stayed "connecting" and no audio flowed.
+   */
   handle(buf: Buffer): void {
+    if (this.opts.role === 'server') {
+      const cookie = clientHelloCookieLength(buf);
+      if (cookie >= 0) {
+        if (this.state === 'connected' || (cookie === 0 && this.sawCookieHello)) {
+          this.staleClientHellos++;
+          return;
+        }
+        if (cookie > 0) this.sawCookieHello = true;
+      }
+    }
     if (this.socket && !this.transport.closed) this.transport.onData(buf, undefined);
   }
 

@@ -63,6 +63,16 @@ const MAX_TRIES = 7;
 /** Earlier local ICE credentials still answered after restarts. */
 const MAX_PREVIOUS_CREDENTIALS = 3;
 const CHECK_PACING_MS = 20;
+/** Controlling, after a switch: interval and count of repeated nominations until the peer is seen on the new pair. */
+const RENOMINATE_INTERVAL_MS = 500;
+const RENOMINATE_MAX = 20;
+/**
+ * How long the previous pair stays accepted once the peer's media showed up on the new pair:
+ * twice Chromium's 2.5 s "receiving" timeout. Chromium, controlled, may switch back to the
+ * previous pair when our last packets on it arrive after it moved, and leaves it again only when
+ * that pair stops receiving (seen in the e2e test: about 2.7 s of its media on the old pair).
+ */
+const PREVIOUS_PAIR_SETTLE_MS = 5000;
 
 /**
  * A single-component UDP ICE agent (RFC 8445) for one BUNDLE'd, rtcp-mux'd
@@ -112,13 +122,27 @@ export class IceAgent {
    * they are selected.
    */
   private readonly authenticated = new Set<string>();
+  /**
+   * The previously selected pair, still accepted as a media source after the selection moved to
+   * another pair (see {@link IceAgent.isAuthenticatedSource}); null when there is none or its grace ended.
+   */
+  private previousAddress: string | null = null;
+  private previousPort = 0;
+  /** Clock time (ms) at which the previous pair stops being accepted, unless refreshed by its consent checks. */
+  private previousUntil = 0;
+  /** The peer's media was seen on the new pair: the previous pair's grace is down to its settle time, not extended any more. */
+  private previousSettling = false;
+  /** Timer of the repeated nominations of the selected pair (controlling, previous pair in grace). */
+  private renominateTimer: MediaTimer | null = null;
+  private renominateLeft = 0;
   /** Our ufrag as the peer used it from each address (current or previous credentials): our checks there use the same. */
   private readonly localUfragFor = new Map<string, string>();
   /**
    * Counters for diagnostics. `restarts`: ICE restarts applied (remote credentials replaced);
-   * `roleSwitches`: role changes after a role conflict (RFC 8445 §7.3.1.1, §7.2.5.1).
+   * `roleSwitches`: role changes after a role conflict (RFC 8445 §7.3.1.1, §7.2.5.1);
+   * `previousPairPackets`: packets from the previously selected pair let through during its grace (SRTP still checks them).
    */
-  readonly stats = { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0, restarts: 0, roleSwitches: 0 };
+  readonly stats = { requestsReceived: 0, requestsBadAuth: 0, responsesReceived: 0, requestsSent: 0, restarts: 0, roleSwitches: 0, previousPairPackets: 0 };
 
   constructor(private readonly opts: IceAgentOptions) {
     this.lite = opts.lite ?? false;
@@ -229,6 +253,12 @@ export class IceAgent {
         [{ type: ATTR_XOR_MAPPED_ADDRESS, value: xorMappedAddress(address, port, msg.transactionId) }], pwd);
       this.opts.send(resp, port, address);
       this.lastRequestAt = this.clock.now();
+      // The peer keeps consent on the previously selected pair (RFC 7675 §5.1): it may keep sending
+      // there. A grace that already ended is not revived (lost consent is not regained).
+      if (this.previousAddress !== null && port === this.previousPort && address === this.previousAddress) {
+        if (this.lastRequestAt >= this.previousUntil) this.previousAddress = null;
+        else if (!this.previousSettling) this.previousUntil = this.lastRequestAt + this.consentTimeoutMs;
+      }
       // A check of the previous ICE session (it names the remote's old ufrag): consent for the
       // current pair only, it selects nothing (unless nothing was ever selected).
       if (theirUfrag !== this.remoteUfrag && this.selectedAddress !== null) return true;
@@ -328,13 +358,67 @@ export class IceAgent {
   }
 
   /**
-   * True when `address:port` proved it knows our current ICE password (an authenticated check of
-   * the current ICE session, or a successful check toward it): during an ICE restart the peer may
-   * move its media to such a pair before it nominates it (RFC 8445 §12.1: be ready to receive on
-   * any valid pair). Slow path only (the leg compares with the selected pair first).
+   * True when media from `address:port` (not the selected pair) is accepted. Two cases:
+   *
+   * - It proved it knows our current ICE password (an authenticated check of the current ICE
+   *   session, or a successful check toward it): during an ICE restart the peer may move its media
+   *   to such a pair before it nominates it (RFC 8445 §12.2: be prepared to receive on the
+   *   candidates of the latest exchange).
+   * - It is the **previously selected pair**, within its grace. When our selection moves (an ICE
+   *   restart, or a switch), the peer has not necessarily moved: until its own checklist produces
+   *   the new selected pair it keeps sending on the previous one (RFC 8445 §9: "during the
+   *   restart, data can continue to be sent using existing data sessions"; §12.1: while the
+   *   checklist is Running the selected pair *is* the previous one), and it may do so as long as
+   *   it holds consent there (RFC 7675 §5.1: a peer sending on the previously validated pair
+   *   during a restart keeps consent freshness on it; we keep answering those checks). Chromium,
+   *   controlled, only switches once its own check on the nominated pair succeeds. So the previous
+   *   pair stays accepted until its consent would lapse: `consentTimeoutMs` after the switch,
+   *   pushed back by each authenticated check we answer from it; once authenticated media shows
+   *   up on the new selected pair ({@link IceAgent.noteSelectedMedia}) the grace is cut to
+   *   {@link PREVIOUS_PAIR_SETTLE_MS} (not extended any more), because a peer can still flap back
+   *   for a moment (Chromium does, for about its 2.5 s receiving timeout). Not after a
+   *   switch away from a pair whose consent had failed; never for a source that was never
+   *   selected or authenticated. SRTP keys do not change on a restart, so the packets are still
+   *   authenticated by SRTP.
+   *
+   * Slow path only (the leg compares with the selected pair first); no allocation for the
+   * previous pair.
    */
   isAuthenticatedSource(address: string, port: number): boolean {
+    if (this.previousAddress !== null && port === this.previousPort && address === this.previousAddress) {
+      if (this.clock.now() < this.previousUntil) {
+        this.stats.previousPairPackets++;
+        return true;
+      }
+      this.previousAddress = null;
+    }
     return this.authenticated.size !== 0 && this.authenticated.has(`${address}:${port}`);
+  }
+
+  /**
+   * The leg authenticated media (SRTP/SRTCP) from the selected pair: the peer has moved to it, so
+   * the previously selected pair's grace is cut to {@link PREVIOUS_PAIR_SETTLE_MS} and our
+   * repeated nominations stop (see {@link IceAgent.isAuthenticatedSource}).
+   * Per-packet safe: two field tests once settling, no allocation.
+   */
+  noteSelectedMedia(): void {
+    if (this.previousAddress !== null && !this.previousSettling) {
+      this.previousSettling = true;
+      this.previousUntil = Math.min(this.previousUntil, this.clock.now() + PREVIOUS_PAIR_SETTLE_MS);
+      this.stopRenominate();
+    }
+  }
+
+  /** True while the previously selected pair is still accepted as a media source (diagnostics, tests). */
+  get previousPairAccepted(): boolean {
+    if (this.previousAddress === null) return false;
+    if (this.clock.now() < this.previousUntil) return true;
+    this.previousAddress = null;
+    return false;
+  }
+
+  private get consentTimeoutMs(): number {
+    return this.opts.consentTimeoutMs ?? 30000;
   }
 
   /** True while an ICE restart has begun and the new ICE session has not selected a pair yet. */
@@ -367,13 +451,59 @@ export class IceAgent {
 
   private select(address: string, port: number): void {
     const changed = address !== this.selectedAddress || port !== this.selectedPort;
+    if (changed) {
+      // The pair we move away from stays an accepted media source for a grace (isAuthenticatedSource),
+      // unless its consent had already failed (RFC 7675 §5.1: nothing is sent there any more).
+      this.previousSettling = false;
+      if (this.selectedAddress !== null && this.state !== 'failed') {
+        this.previousAddress = this.selectedAddress;
+        this.previousPort = this.selectedPort;
+        this.previousUntil = this.clock.now() + this.consentTimeoutMs;
+      } else {
+        this.previousAddress = null;
+      }
+    }
     this.selectedAddress = address;
     this.selectedPort = port;
+    if (changed) {
+      this.stopRenominate();
+      if (this.controlling && !this.lite && this.previousAddress !== null) {
+        this.renominateLeft = RENOMINATE_MAX;
+        this.scheduleRenominate();
+      }
+    }
     // The new ICE session selected a pair: the restart is complete.
     if (!this.awaitingRemoteRestart) this.restartPending = false;
     if (changed) this.opts.onSelected?.(address, port);
     if (this.state !== 'connected') this.setState('connected');
     if (!this.lite && this.consentTimer === null) this.scheduleConsent();
+  }
+
+  /**
+   * Controlling, after the selection moved: repeat the nomination (a check with USE-CANDIDATE on
+   * the selected pair) every {@link RENOMINATE_INTERVAL_MS}, at most {@link RENOMINATE_MAX}
+   * times, until the peer's media shows up on the pair (noteSelectedMedia) or the previous pair's
+   * grace ends. Why: a controlled agent selects the pair we nominate (RFC 8445 §8.1.1), but
+   * Chromium applies a role switch after a role conflict (RFC 8445 §7.3.1.1) asynchronously and
+   * honours USE-CANDIDATE only in the controlled role; after its restarting re-offer it claims
+   * controlling, so a nomination that reaches it before the switch is answered but ignored, and
+   * it stays on the previous pair (nominated in the previous session) for good. Repeating a
+   * nomination of the selected pair changes nothing for an agent that already took it.
+   */
+  private scheduleRenominate(): void {
+    this.renominateTimer = this.clock.setTimer(() => {
+      this.renominateTimer = null;
+      if (this.closed || !this.controlling || this.renominateLeft <= 0 || !this.previousPairAccepted || this.selectedAddress === null) return;
+      this.renominateLeft--;
+      this.stats.requestsSent++;
+      this.opts.send(this.buildRequest(newTransactionId(), true, `${this.selectedAddress}:${this.selectedPort}`), this.selectedPort, this.selectedAddress);
+      this.scheduleRenominate();
+    }, RENOMINATE_INTERVAL_MS, false);
+  }
+
+  private stopRenominate(): void {
+    if (this.renominateTimer !== null) this.clock.clearTimer(this.renominateTimer);
+    this.renominateTimer = null;
   }
 
   private scheduleConsent(): void {
@@ -383,7 +513,7 @@ export class IceAgent {
     this.consentTimer = this.clock.setTimer(() => {
       this.consentTimer = null;
       if (this.closed || this.selectedAddress === null) return;
-      const timeout = this.opts.consentTimeoutMs ?? 30000;
+      const timeout = this.consentTimeoutMs;
       const now = this.clock.now();
       if (now - this.lastConsent > timeout && now - this.lastRequestAt > timeout) {
         this.setState('failed');
@@ -418,6 +548,8 @@ export class IceAgent {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.previousAddress = null;
+    this.stopRenominate();
     this.cancelChecks();
     if (this.consentTimer !== null) this.clock.clearTimer(this.consentTimer);
     this.consentTimer = null;

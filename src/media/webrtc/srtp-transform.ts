@@ -77,17 +77,12 @@ export class WeriftSrtpTransform implements SrtpTransform {
 export const weriftSrtpFactory: SrtpFactory = (keys) => new WeriftSrtpTransform(keys);
 
 /**
- * Default factory: AES_CM_128_HMAC_SHA1_80 runs on Tandem's own SRTP
- * (src/media/srtp: the native addon's C code when it loads, else node:crypto
- * with cached cipher state; see `srtpImpl()`); AEAD_AES_128_GCM, which that
- * module does not implement, falls back to werift's session.
+ * Default factory: both profiles, AES_CM_128_HMAC_SHA1_80 (RFC 3711) and
+ * AEAD_AES_128_GCM (RFC 7714), run on Tandem's own SRTP (src/media/srtp: the
+ * native addon's C code when it loads, else node:crypto; see `srtpImpl()`).
+ * werift's session ({@link weriftSrtpFactory}) is kept for comparison only.
  */
-export const defaultSrtpFactory: SrtpFactory = (keys) => {
-  if (keys.profile === 'AES_CM_128_HMAC_SHA1_80') {
-    return createSrtpSession({
-      local: { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: keys.localKey, masterSalt: keys.localSalt },
-      remote: { suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: keys.remoteKey, masterSalt: keys.remoteSalt },
-    });
-  }
-  return new WeriftSrtpTransform(keys);
-};
+export const defaultSrtpFactory: SrtpFactory = (keys) => createSrtpSession({
+  local: { suite: keys.profile, masterKey: keys.localKey, masterSalt: keys.localSalt },
+  remote: { suite: keys.profile, masterKey: keys.remoteKey, masterSalt: keys.remoteSalt },
+});

@@ -15,6 +15,9 @@ import type {
   DtlsSetup, DtlsState, IceState, MediaDirection, SrtpProfileName, WebRtcLocalParams, WebRtcRemoteParams,
 } from './types.js';
 
+/** DTLS records kept from before the answer: the peer's latest ClientHello flight (one or a few datagrams). */
+const MAX_EARLY_DTLS = 8;
+
 export interface WebRtcLegOptions {
   /** Address to bind. Default '0.0.0.0'. */
   bindAddress?: string;
@@ -48,21 +51,29 @@ export interface WebRtcLegStats {
   counters: LegCounters;
   /**
    * STUN counters; `restarts` = ICE restarts applied (RFC 8445 §9), `restarting` = one in progress,
-   * `roleSwitches` = role changes after a role conflict (RFC 8445 §7.3.1.1), `controlling` = our role now.
+   * `roleSwitches` = role changes after a role conflict (RFC 8445 §7.3.1.1), `controlling` = our role now,
+   * `previousPairAccepted` = media from the previously selected pair is still accepted (the peer
+   * has not been seen on the new pair yet; RFC 8445 §9, §12.1, RFC 7675 §5.1), `previousPairPackets`
+   * = packets taken from it during such graces.
    */
   ice: {
     requestsReceived: number; requestsBadAuth: number; responsesReceived: number; requestsSent: number;
     restarts: number; restarting: boolean; roleSwitches: number; controlling: boolean;
+    previousPairAccepted: boolean; previousPairPackets: number;
   };
   rtcpReceived: number;
+  /** DTLS records received before the answer and handled once it was applied (RFC 5763 §5). */
+  dtlsEarlyRecords: number;
 }
 
 /**
  * The WebRTC media leg: one UDP 5-tuple (BUNDLE + rtcp-mux, RFC 8843/5761)
  * carrying STUN (ICE, RFC 8445/8839), DTLS (RFC 5764) and SRTP, demultiplexed by
- * first byte (RFC 7983). Incoming SRTP is accepted from the selected pair (or a
- * pair the peer authenticated in the current ICE session, e.g. during an ICE
- * restart, RFC 8445 §12.1) whatever its SSRC (no a=ssrc needed); the bridge sees plain RTP.
+ * first byte (RFC 7983). Incoming SRTP is accepted from the selected pair, from a
+ * pair the peer authenticated in the current ICE session (e.g. during an ICE
+ * restart, RFC 8445 §12.2), and from the previously selected pair for a bounded
+ * grace after a switch (RFC 8445 §9, §12.1; RFC 7675 §5.1; see
+ * `IceAgent.isAuthenticatedSource`), whatever its SSRC (no a=ssrc needed); the bridge sees plain RTP.
  */
 export class WebRtcLeg implements MediaLeg {
   readonly kind = 'webrtc' as const;
@@ -82,6 +93,12 @@ export class WebRtcLeg implements MediaLeg {
   private rtcpReceived = 0;
   private dtlsSourceAddress: string | null = null;
   private dtlsSourcePort = 0;
+  /**
+   * DTLS records that arrived before the answer was applied (no DTLS session yet), from an address
+   * that passed an ICE check: replayed into the session apply() creates. At most {@link MAX_EARLY_DTLS}.
+   */
+  private earlyDtls: Buffer[] = [];
+  private dtlsEarlyRecords = 0;
   private readonly payloadTypes = new Uint8Array(128);
   private readonly profiles: readonly SrtpProfileName[];
   private readonly srtpFactory: SrtpFactory;
@@ -191,6 +208,11 @@ export class WebRtcLeg implements MediaLeg {
       // A DTLS server must accept a ClientHello at once, even before our ICE
       // agent has seen a nomination (avoids werift's 1 s retransmit stall).
       if (this.dtlsRole === 'server' || this.ice.selectedAddress !== null) this.dtls.start();
+      // The ClientHello that came before the answer (RFC 5763 §5: the actpass offerer must be
+      // prepared for it): handled now rather than waiting for the peer's retransmission.
+      const early = this.earlyDtls;
+      this.earlyDtls = [];
+      if (this.dtlsRole === 'server') for (const rec of early) this.dtls.handle(rec);
     }
   }
 
@@ -238,7 +260,8 @@ export class WebRtcLeg implements MediaLeg {
     const c = this.counters;
     switch (classifyPacket(msg)) {
       case PacketKind.Rtp: {
-        if ((address !== this.ice.selectedAddress || port !== this.ice.selectedPort) && !this.ice.isAuthenticatedSource(address, port)) {
+        const fromSelected = port === this.ice.selectedPort && address === this.ice.selectedAddress;
+        if (!fromSelected && !this.ice.isAuthenticatedSource(address, port)) {
           c.unexpectedSource++;
           return;
         }
@@ -246,6 +269,8 @@ export class WebRtcLeg implements MediaLeg {
         if (srtp === null) { c.discarded++; return; }
         const plain = srtp.unprotectRtp(msg);
         if (plain === null) { c.srtpAuthFailures++; return; }
+        // Authenticated media on the selected pair: the peer has moved, the previous pair's grace is cut short.
+        if (fromSelected) this.ice.noteSelectedMedia();
         if (!this.canReceive) { c.discarded++; return; }
         const pt = plain[1] & 0x7f;
         if (this.payloadTypes[pt] === 0) { c.unknownPayloadType++; return; }
@@ -260,7 +285,8 @@ export class WebRtcLeg implements MediaLeg {
         return;
       }
       case PacketKind.Rtcp: {
-        if ((address !== this.ice.selectedAddress || port !== this.ice.selectedPort) && !this.ice.isAuthenticatedSource(address, port)) {
+        const fromSelected = port === this.ice.selectedPort && address === this.ice.selectedAddress;
+        if (!fromSelected && !this.ice.isAuthenticatedSource(address, port)) {
           c.unexpectedSource++;
           return;
         }
@@ -268,6 +294,7 @@ export class WebRtcLeg implements MediaLeg {
         if (srtp === null) { c.discarded++; return; }
         const plain = srtp.unprotectRtcp(msg);
         if (plain === null) { c.srtpAuthFailures++; return; }
+        if (fromSelected) this.ice.noteSelectedMedia();
         this.rtcpReceived++;
         this.noteRtcp(plain);
         const h = this.onRtcp;
@@ -284,7 +311,26 @@ export class WebRtcLeg implements MediaLeg {
           c.unexpectedSource++;
           return;
         }
-        if (this.dtls === null) { c.discarded++; return; }
+        if (this.dtls === null) {
+          // Before the answer is applied: an offerer with a=setup:actpass must be prepared to receive
+          // the ClientHello before the answer (RFC 5763 §5). Chromium, called by Tandem, sends it as
+          // soon as its ICE check succeeds; dropping it left the handshake to Chromium's
+          // retransmissions, whose interval doubles (seconds of silence under load). Kept only
+          // from an address that passed an ICE check with our password; replayed by apply().
+          if (this.opts.offerer && this.ice.isAuthenticatedSource(address, port)) {
+            // A record starting a ClientHello (handshake type 1, fragment offset 0) starts a new
+            // flight: the peer retransmitted, keep only its latest flight.
+            if (msg[0] === 22 && msg.length >= 25 && msg[13] === 1 && msg[19] === 0 && msg[20] === 0 && msg[21] === 0) this.earlyDtls = [];
+            if (this.earlyDtls.length >= MAX_EARLY_DTLS) this.earlyDtls.shift();
+            this.earlyDtls.push(Buffer.from(msg));
+            this.dtlsSourceAddress = address;
+            this.dtlsSourcePort = port;
+            this.dtlsEarlyRecords++;
+          } else {
+            c.discarded++;
+          }
+          return;
+        }
         if (this.ice.selectedAddress === null) { this.dtlsSourceAddress = address; this.dtlsSourcePort = port; }
         this.dtls.handle(msg);
         return;
@@ -356,7 +402,7 @@ export class WebRtcLeg implements MediaLeg {
     return {
       iceState: this.ice.state, dtlsState: this.dtls?.state ?? 'new', srtpProfile: this.dtls?.profile ?? null,
       selected: this.ice.selectedAddress === null ? null : { address: this.ice.selectedAddress, port: this.ice.selectedPort },
-      localPort: this.socket.port, counters: { ...this.counters }, ice: { ...this.ice.stats, restarting: this.ice.restarting, controlling: this.ice.controlling }, rtcpReceived: this.rtcpReceived,
+      localPort: this.socket.port, counters: { ...this.counters }, dtlsEarlyRecords: this.dtlsEarlyRecords, ice: { ...this.ice.stats, restarting: this.ice.restarting, controlling: this.ice.controlling, previousPairAccepted: this.ice.previousPairAccepted }, rtcpReceived: this.rtcpReceived,
     };
   }
 
@@ -371,6 +417,7 @@ export class WebRtcLeg implements MediaLeg {
     this.onRtcp = null;
     if (this.rtcpTimer !== null) this.clock.clearTimer(this.rtcpTimer);
     this.rtcpTimer = null;
+    this.earlyDtls = [];
     this.ice.close();
     this.dtls?.close();
     this.srtp = null;

@@ -85,6 +85,31 @@ function pcIce(page: Page): Promise<PcIce> {
   });
 }
 
+/** Every candidate pair of the page's newest RTCPeerConnection, as getStats reports it (diagnostics on failure). */
+function pcPairs(page: Page): Promise<unknown[]> {
+  return page.evaluate(async () => {
+    type R = Record<string, unknown>;
+    interface Pc { getStats(): Promise<{ forEach(fn: (r: R) => void): void; get(id: string): R | undefined }> }
+    const pcs = (globalThis as unknown as { tandemTestPcs?: Pc[] }).tandemTestPcs ?? [];
+    const stats = await pcs[pcs.length - 1].getStats();
+    const cand = (id: unknown): string | null => {
+      const c = typeof id === 'string' ? stats.get(id) : undefined;
+      return c ? `${String(c.address ?? c.ip)}:${String(c.port)}` : null;
+    };
+    const out: unknown[] = [];
+    stats.forEach((r) => {
+      if (r.type !== 'candidate-pair') return;
+      out.push({
+        local: cand(r.localCandidateId), remote: cand(r.remoteCandidateId), state: r.state, nominated: r.nominated,
+        bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, requestsSent: r.requestsSent, requestsReceived: r.requestsReceived,
+        responsesSent: r.responsesSent, responsesReceived: r.responsesReceived, lastPacketSentTimestamp: r.lastPacketSentTimestamp,
+        lastPacketReceivedTimestamp: r.lastPacketReceivedTimestamp,
+      });
+    });
+    return out;
+  });
+}
+
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
@@ -244,14 +269,21 @@ if (!inNetns()) {
       const page = browser.page;
       const diag = async (): Promise<void> => {
         for (const id of h.gw.calls?.mediaIds() ?? []) console.log('engine stats', JSON.stringify(await h.gw.media?.stats(id)));
+        console.log('page ice', JSON.stringify(await pcIce(page)));
+        console.log('page candidate pairs', JSON.stringify(await pcPairs(page)));
         console.log('page pcs', JSON.stringify(await pcDump(page)));
+        console.log('page events', JSON.stringify(await page.evaluate(() => (globalThis as unknown as { tandemPhone: { events: unknown[] } }).tandemPhone.events)));
+        console.log('baresip events', JSON.stringify(phone.events.slice(-20)));
       };
       const mark = await pageEventMark(page);
       await phone.dial(`sip:alice@127.0.0.1:${h.sipUdpPort}`);
       await waitPageEvent(page, 'call-incoming', mark, 15000);
       await page.evaluate(() => (globalThis as unknown as { tandemPhone: { answer(): Promise<void> } }).tandemPhone.answer());
       await phone.waitForEvent('CALL_ESTABLISHED', 10000);
-      await waitRemoteAudio(page, 'the page hears baresip\'s 1 kHz', (r) => r.rms > 0.02 && near(r.peakHz, 1000), 10000);
+      await waitRemoteAudio(page, 'the page hears baresip\'s 1 kHz', (r) => r.rms > 0.02 && near(r.peakHz, 1000), 10000).catch(async (e: unknown) => {
+        await diag();
+        throw e;
+      });
       const before = await pcIce(page);
       const [mediaId] = h.gw.calls?.mediaIds() ?? [];
       const engineBefore = (await h.gw.media!.stats(mediaId)).webrtc;
@@ -300,6 +332,8 @@ if (!inNetns()) {
       const after = await pcIce(page);
       console.log(`      callee: pair agreement after ${Date.now() - agreeFrom} ms`);
       console.log(`      callee: pair ${before.localCandidate} → ${after.localCandidate}; engine selected ${JSON.stringify(engineBefore.selected)} → ${JSON.stringify(engineAfter.selected)}, controlling ${String(engineBefore.ice.controlling)} → ${String(engineAfter.ice.controlling)}, role switches ${engineAfter.ice.roleSwitches}`);
+      // Media the browser sent on a pair Tandem does not accept (e.g. still the previous pair after Tandem switched).
+      console.log(`      callee: engine unexpectedSource ${engineBefore.counters.unexpectedSource} → ${engineAfter.counters.unexpectedSource}, packets taken from the previous pair ${engineAfter.ice.previousPairPackets}, previous pair still accepted ${String(engineAfter.ice.previousPairAccepted)}, DTLS records before the answer ${engineAfter.dtlsEarlyRecords}`);
       expect(engineAfter.iceState).to.equal('connected');
       expect(engineAfter.dtlsState).to.equal('connected');
       expect(after.dtlsState).to.equal('connected');

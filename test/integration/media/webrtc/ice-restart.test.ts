@@ -22,9 +22,12 @@ const thisFile = fileURLToPath(import.meta.url);
 class Relay {
   private b: { address: string; port: number } | null = null;
   forwarded = 0;
+  /** Drop STUN Binding success responses from A to B (B's checks on this path never succeed). */
+  dropChecksOfB = false;
   private constructor(readonly sock: dgram.Socket, private readonly aPort: number) {
     sock.on('message', (msg, rinfo) => {
       if (rinfo.port === this.aPort) {
+        if (this.dropChecksOfB && msg.length >= 20 && msg[0] === 0x01 && msg[1] === 0x01) return;
         if (this.b) { this.forwarded++; sock.send(msg, this.b.port, this.b.address); }
       } else {
         this.b = { address: rinfo.address, port: rinfo.port };
@@ -143,5 +146,78 @@ if (!inNetns()) {
         }
       });
     }
+
+    // RFC 8445 §9/§12.1, RFC 7675 §5.1: our selection moves before the peer's; the peer keeps
+    // sending on the previous pair until its own check on the new one succeeds (Chromium, called
+    // by Tandem, in the e2e test). Here A (Tandem) offered and is controlling, B restarts; path 2
+    // drops the responses to B's checks, so B stays on path 1 while A has nominated path 2.
+    it('full ICE controlling (we offered): after we select the new path the peer keeps sending on the old one; its audio is still taken until it moves, then the old path is no longer a source', async function () {
+      this.timeout(30000);
+      const cert = await sharedDtlsCertificate();
+      const pool = new PortPool({ min: 44000, max: 44499 });
+      const a = await WebRtcLeg.create({ portPool: pool, bindAddress: '127.0.0.1', offerer: true, certificate: cert, rtcpIntervalMs: 300 });
+      const b = await WebRtcLeg.create({ portPool: pool, bindAddress: '127.0.0.1', offerer: false, certificate: cert, rtcpIntervalMs: 300 });
+      const path1 = await Relay.open(a.localPort);
+      const path2 = await Relay.open(a.localPort);
+      try {
+        b.apply(via(a.localParams(), path1));
+        a.apply(via(b.localParams(), path1));
+        await waitFor(() => a.stats().dtlsState === 'connected' && b.stats().dtlsState === 'connected', 8000, 'DTLS');
+        expect(a.stats().ice.controlling).to.equal(true);
+        expect(a.stats().selected?.port).to.equal(path1.port);
+        const toB = new OpusToneSource(1000, 111, 0xaaaa);
+        const toA = new OpusToneSource(440, 111, 0xbbbb);
+        const atA = new OpusSink();
+        a.onRtp = (p) => atA.push(p);
+        const tick = (): void => { a.sendRtp(toB.nextPacket()); b.sendRtp(toA.nextPacket()); };
+        await pump(600, tick);
+        expect(toneFraction(atA.samples(), 48000, 440), '440 Hz at A before').to.be.greaterThan(0.8);
+        const unexpectedBefore = a.stats().counters.unexpectedSource;
+
+        // B re-offers with a restart; A answers with new credentials and nominates path 2 at once.
+        path2.dropChecksOfB = true;
+        const bNew = b.restartIce();
+        const aNew = a.restartIce();
+        a.apply(via(bNew, path2));
+        b.apply(via(aNew, path2));
+        let mark = -1;
+        // 2 s: B's check retransmissions on path 2 go at about 0.1, 0.3, 0.7, 1.5, 3.1 and 4.7 s.
+        await pump(2000, () => {
+          tick();
+          if (mark < 0 && a.stats().selected?.port === path2.port) mark = atA.samples().length;
+        });
+        expect(mark, 'A selected path 2').to.be.greaterThan(-1);
+        let st = a.stats();
+        expect(b.stats().selected?.port, 'B still sends on path 1').to.equal(path1.port);
+        expect(st.ice.previousPairAccepted, 'path 1 still accepted (B not seen on path 2)').to.equal(true);
+        expect(st.counters.unexpectedSource - unexpectedBefore, 'nothing of B dropped as from an unexpected source').to.equal(0);
+        const lagged = atA.samples().subarray(mark);
+        expect(lagged.length, 'B\'s audio over path 1 reached A after A moved to path 2').to.be.greaterThan(48000);
+        expect(toneFraction(lagged, 48000, 440), '440 Hz at A while B lags').to.be.greaterThan(0.8);
+        expect(st.ice.previousPairPackets, 'taken from the previous pair').to.be.greaterThan(40);
+
+        // B's checks on path 2 succeed: B moves; its first media there cuts path 1's grace to 5 s.
+        path2.dropChecksOfB = false;
+        let movedAt = 0;
+        await pump(3500, () => {
+          tick();
+          if (movedAt === 0 && b.stats().selected?.port === path2.port) movedAt = Date.now();
+        });
+        expect(movedAt, 'B moved to path 2').to.be.greaterThan(0);
+        expect(a.stats().ice.previousPairAccepted, 'path 1 still accepted while the move settles').to.equal(true);
+        await pump(Math.max(0, movedAt + 5300 - Date.now()), tick);
+        st = a.stats();
+        expect(b.stats().selected?.port, 'B moved to path 2').to.equal(path2.port);
+        expect(st.selected?.port).to.equal(path2.port);
+        expect(st.ice.previousPairAccepted, 'path 1 no longer a media source').to.equal(false);
+        expect(st.counters.unexpectedSource - unexpectedBefore).to.equal(0);
+        expect(toneFraction(atA.samples().subarray(mark), 48000, 440), '440 Hz at A throughout').to.be.greaterThan(0.8);
+      } finally {
+        a.close();
+        b.close();
+        path1.close();
+        path2.close();
+      }
+    });
   });
 }

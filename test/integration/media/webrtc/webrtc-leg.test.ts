@@ -140,6 +140,71 @@ if (!inNetns()) {
     });
   });
 
+  describe('WebRTC leg ↔ WebRTC leg (netns): the ClientHello before the answer (RFC 5763 §5)', () => {
+    // Tandem offers a=setup:actpass (it called the browser); the browser answers a=setup:active and
+    // sends its ClientHello as soon as its ICE check succeeds, before its answer reaches Tandem.
+    // RFC 5763 §5: the offerer must be prepared for that. Here B (the browser) applies the offer,
+    // its check on A succeeds, and its ClientHello reaches A before A has B's answer. werift (B)
+    // retransmits 0.5 s after the first flight, then 1 s later: A applies the answer 0.6 s after
+    // the first ClientHello, so a handshake that waited for a retransmission would take ~0.9 s.
+    it('offerer: a ClientHello that came before the answer is handled when the answer is applied, not left to retransmissions', async function () {
+      this.timeout(20000);
+      const cert = await sharedDtlsCertificate();
+      const pool = new PortPool({ min: 44500, max: 44999 });
+      const a = await WebRtcLeg.create({ portPool: pool, bindAddress: '127.0.0.1', offerer: true, certificate: cert });
+      const b = await WebRtcLeg.create({ portPool: pool, bindAddress: '127.0.0.1', offerer: false, certificate: cert });
+      try {
+        const offer = a.localParams();
+        expect(offer.setup).to.equal('actpass');
+        b.apply(toRemote(offer));
+        const answer = b.localParams();
+        expect(answer.setup).to.equal('active');
+        await waitFor(() => a.stats().dtlsEarlyRecords > 0, 5000, 'B\'s ClientHello at A before the answer');
+        await sleep(600);
+        expect(a.stats().dtlsState, 'no DTLS session before the answer').to.equal('new');
+        const appliedAt = Date.now();
+        a.apply(toRemote(answer));
+        await waitFor(() => a.stats().dtlsState === 'connected' && b.stats().dtlsState === 'connected', 5000, 'DTLS');
+        const took = Date.now() - appliedAt;
+        expect(took, `DTLS connected ${took} ms after the answer (a retransmission would come ~900 ms after it)`).to.be.lessThan(500);
+        expect(a.stats().counters.discarded, 'the early ClientHello is not a drop').to.equal(0);
+        // Media both ways on the keys of that handshake.
+        const toB = new OpusToneSource(1000, 111, 0xaaaa);
+        const toA = new OpusToneSource(440, 111, 0xbbbb);
+        const atA = new OpusSink();
+        const atB = new OpusSink();
+        a.onRtp = (p) => atA.push(p);
+        b.onRtp = (p) => atB.push(p);
+        await pump(800, () => { a.sendRtp(toB.nextPacket()); b.sendRtp(toA.nextPacket()); });
+        await sleep(100);
+        expect(toneFraction(atA.samples(), 48000, 440), '440 Hz at A').to.be.greaterThan(0.8);
+        expect(toneFraction(atB.samples(), 48000, 1000), '1 kHz at B').to.be.greaterThan(0.8);
+      } finally {
+        a.close();
+        b.close();
+      }
+    });
+
+    it('a DTLS record before the answer from an address that passed no ICE check is dropped', async function () {
+      this.timeout(10000);
+      const cert = await sharedDtlsCertificate();
+      const pool = new PortPool({ min: 44500, max: 44999 });
+      const a = await WebRtcLeg.create({ portPool: pool, bindAddress: '127.0.0.1', offerer: true, certificate: cert });
+      const s = dgram.createSocket('udp4');
+      try {
+        await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+        // A DTLS 1.2 handshake record header (content type 22, version 254.253) with a short body.
+        const rec = Buffer.concat([Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]), Buffer.from([1, 0, 0, 0])]);
+        s.send(rec, a.localPort, '127.0.0.1');
+        await waitFor(() => a.stats().counters.discarded === 1, 3000, 'counted drop');
+        expect(a.stats().dtlsEarlyRecords).to.equal(0);
+      } finally {
+        s.close();
+        a.close();
+      }
+    });
+  });
+
   describe('WebRTC leg ↔ WebRTC leg (netns): DTLS server role, ICE restart', () => {
     it('offerer (controlling, DTLS server) ↔ answerer; ICE restart keeps media flowing', async () => {
       const cert = await sharedDtlsCertificate();

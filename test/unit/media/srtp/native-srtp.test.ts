@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
-import { loadNativeSrtp, nativeSrtpLoadError, type NativeSrtpAddon } from '../../../../src/media/srtp/native-srtp-addon.js';
+import { loadNativeSrtp, nativeSrtpLoadError } from '../../../../src/media/srtp/native-srtp-addon.js';
 import { NativeSrtpSession } from '../../../../src/media/srtp/native-srtp-session.js';
 import { deriveSessionKeys } from '../../../../src/media/srtp/srtp-kdf.js';
 import { configureSrtpImpl, createSrtpSession, srtpImpl } from '../../../../src/media/srtp/srtp-impl.js';
@@ -8,6 +8,7 @@ import { TandemSrtpSession } from '../../../../src/media/srtp/tandem-srtp-sessio
 import { WeriftSrtpSession } from '../../../../src/media/srtp/werift-srtp-session.js';
 import { generateSrtpKey, type SrtpKeyMaterial, type SrtpSuite } from '../../../../src/media/srtp/srtp-suite.js';
 import type { SrtpOptions, SrtpProtection, SrtpSessionKeys } from '../../../../src/media/srtp/srtp-protection.js';
+import { expectRoundTrips, nativeAddon, portable, rtcp, rtp, type PktOpts } from './srtp-packets.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -19,17 +20,7 @@ const SRTP_80 = hex('800f1234 decafbad cafebabe 4e55dc4ce79978d88ca4d215949d2402
 const RTCP_PLAIN = hex('81c8000b cafebabe abababababababababababababababab');
 const SRTCP_80 = hex('81c8000b cafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798');
 
-function addon(): NativeSrtpAddon {
-  const a = loadNativeSrtp();
-  if (!a) throw new Error(`native SRTP not loaded: ${nativeSrtpLoadError()}`);
-  return a;
-}
-
-/** Runs `f` with the portable C code (no AES-NI / SHA-NI) for contexts created inside. */
-function portable<T>(f: () => T): T {
-  addon().srtpSetAccel(false);
-  try { return f(); } finally { addon().srtpSetAccel(true); }
-}
+const addon = nativeAddon;
 
 type Make = (k: SrtpSessionKeys, o?: SrtpOptions) => SrtpProtection;
 const IMPLS: Array<[string, Make]> = [
@@ -42,35 +33,6 @@ function key(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80'): SrtpKeyMaterial {
   return { suite, masterKey: MASTER_KEY, masterSalt: MASTER_SALT };
 }
 
-interface PktOpts { ssrc?: number; payload?: number; csrc?: number; ext?: number; marker?: boolean; fill?: number | null }
-
-/** An RTP packet (RFC 3550 §5.1) with optional CSRCs and a header extension of `ext` words. */
-function rtp(seq: number, o: PktOpts = {}): Buffer {
-  const csrc = o.csrc ?? 0;
-  const extLen = o.ext === undefined ? 0 : 4 + o.ext * 4;
-  const hl = 12 + csrc * 4 + extLen;
-  const p = Buffer.alloc(hl + (o.payload ?? 20), o.fill ?? 0x55);
-  if (o.fill === null) randomBytes(p.length - hl).copy(p, hl);
-  p[0] = 0x80 | csrc | (o.ext !== undefined ? 0x10 : 0);
-  p[1] = o.marker ? 0x80 : 0;
-  p.writeUInt16BE(seq & 0xffff, 2);
-  p.writeUInt32BE((seq * 160) >>> 0, 4);
-  p.writeUInt32BE(o.ssrc ?? 5, 8);
-  for (let i = 0; i < csrc; i++) p.writeUInt32BE(0x1000 + i, 12 + i * 4);
-  if (o.ext !== undefined) {
-    const e = 12 + csrc * 4;
-    p.writeUInt16BE(0xbede, e);
-    p.writeUInt16BE(o.ext, e + 2);
-    for (let i = 0; i < o.ext * 4; i++) p[e + 4 + i] = i;
-  }
-  return p;
-}
-
-function rtcp(ssrc: number, extra = 16): Buffer {
-  const p = Buffer.alloc(8 + extra, 0xab);
-  p[0] = 0x81; p[1] = 0xc8; p.writeUInt16BE((p.length >> 2) - 1, 2); p.writeUInt32BE(ssrc, 4);
-  return p;
-}
 
 describe('media/srtp native (src/native/srtp.c)', () => {
   it('the addon exports SRTP and is the default implementation (no fallback in tests)', () => {
@@ -307,26 +269,7 @@ describe('media/srtp native interop and equivalence', () => {
         const b = generateSrtpKey(suite);
         const ours = new NativeSrtpSession({ local: a, remote: b });
         const theirs = makePeer({ local: b, remote: a });
-        for (let i = 0; i < 600; i++) {
-          const seq = (65200 + i) & 0xffff;
-          // werift re-serializes header extensions (RFC 8285 elements) on protect: no raw extensions for it.
-          const shape = shapes[i % shapes.length];
-          const p = rtp(seq, { ...(peerName === 'werift' ? { ...shape, ext: undefined } : shape), ssrc: 0x1234 + (i % 3) });
-          const enc = ours.protectRtp(p);
-          expect(theirs.unprotectRtp(Buffer.from(enc))?.equals(p), `ours→${peerName} ${i}`).to.equal(true);
-          const back = theirs.protectRtp(p);
-          expect(ours.unprotectRtp(Buffer.from(back))?.equals(p), `${peerName}→ours ${i}`).to.equal(true);
-          if (i % 50 === 0) {
-            const r = rtcp(0x1234, 4 * (i % 7));
-            expect(theirs.unprotectRtcp(ours.protectRtcp(r))?.equals(r), `rtcp ours→${peerName} ${i}`).to.equal(true);
-            expect(ours.unprotectRtcp(theirs.protectRtcp(r))?.equals(r), `rtcp ${peerName}→ours ${i}`).to.equal(true);
-          }
-        }
-        // Replays of what the peer sent are rejected by the native side.
-        const again = theirs.protectRtp(rtp(1000, { ssrc: 0x1234 }));
-        expect(ours.unprotectRtp(Buffer.from(again))).to.not.equal(null);
-        expect(ours.unprotectRtp(Buffer.from(again))).to.equal(null);
-        expect(ours.lastError).to.equal('replay');
+        expectRoundTrips(ours, theirs, peerName, shapes, { firstSeq: 65200, count: 600, noExtensions: peerName === 'werift' });
       });
     }
   }

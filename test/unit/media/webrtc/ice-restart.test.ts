@@ -98,6 +98,12 @@ describe('IceAgent ICE restart (RFC 8445 §9)', () => {
     expect(selected).to.deep.equal(['127.0.0.1:6000', '127.0.0.1:6100']);
     expect(agent.restarting).to.equal(false);
     expect(states, 'ICE stays connected through the restart').to.deep.equal(['checking', 'connected']);
+    // Our selection moved, the browser's may not have yet: until its own checklist selects the new
+    // pair, its selected pair is still the previous one and it keeps sending there (RFC 8445 §9,
+    // §12.1). So the previous pair stays an accepted media source until the browser is seen on
+    // the new pair (SRTP keys do not change on a restart: its packets are still authenticated).
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6000), 'previous pair accepted right after the switch').to.equal(true);
+    expect(agent.previousPairAccepted).to.equal(true);
 
     // A late check of the old session (old remote ufrag) is answered but moves nothing.
     n = sent.length;
@@ -105,7 +111,14 @@ describe('IceAgent ICE restart (RFC 8445 §9)', () => {
     expect(decoded(sent[n]).type).to.equal(STUN_BINDING_SUCCESS);
     expect(sent.length, 'no triggered check for an old-session request').to.equal(n + 1);
     expect(selected).to.deep.equal(['127.0.0.1:6000', '127.0.0.1:6100']);
-    expect(agent.isAuthenticatedSource('127.0.0.1', 6000)).to.equal(false);
+    // Authenticated media on the new pair: the browser has moved; the previous pair is a source
+    // only while the move settles (5 s), then no longer.
+    agent.noteSelectedMedia();
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6000), 'still accepted while the move settles').to.equal(true);
+    clock.advance(5000);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6000), 'previous pair refused 5 s after media came on the new one').to.equal(false);
+    expect(agent.previousPairAccepted).to.equal(false);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6999), 'never validated: never accepted').to.equal(false);
     // Credentials that were never ours: 401.
     n = sent.length;
     expect(agent.handleStun(check({ ufrag: 'nope', pwd: 'nopenopenopenopenopenope' }, 'R2'), '127.0.0.1', 6000)).to.equal(false);
@@ -211,6 +224,9 @@ describe('IceAgent ICE restart (RFC 8445 §9)', () => {
     expect(agent.handleStun(answer(triggered, PWD2), '127.0.0.1', 6200)).to.equal(true);
     expect(selected).to.deep.equal(['127.0.0.1:6000', '127.0.0.1:6200']);
     expect(states).to.deep.equal(['checking', 'connected', 'failed', 'connected']);
+    // The pair we left had lost consent (RFC 7675 §5.1): no grace for it.
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6000), 'a failed previous pair is not accepted').to.equal(false);
+    expect(agent.previousPairAccepted).to.equal(false);
     // Consent runs again, on the new pair.
     const n = sent.length;
     clock.advance(6500);
@@ -258,6 +274,143 @@ describe('IceAgent ICE restart (RFC 8445 §9)', () => {
     n = sent.length;
     expect(agent.handleStun(check(old, 'R2'), '127.0.0.1', 6100)).to.equal(false);
     expect(decoded(sent[n]).type).to.equal(STUN_BINDING_ERROR);
+    agent.close();
+    expect(clock.pending).to.equal(0);
+  });
+});
+
+/** A check from a remote that is (now) the controlled agent: no role conflict with a controlling agent. */
+function controlledCheck(local: { ufrag: string; pwd: string }, remoteUfrag: string): Buffer {
+  return encodeStun(STUN_BINDING_REQUEST, newTransactionId(), [
+    { type: ATTR_USERNAME, value: Buffer.from(`${local.ufrag}:${remoteUfrag}`) },
+    { type: ATTR_ICE_CONTROLLED, value: Buffer.alloc(8, 1) },
+  ], local.pwd);
+}
+
+// Why the previously selected pair stays a media source for a while (a refinement of the rule
+// "media only from the selected pair or from a pair authenticated in the current ICE session",
+// with an RFC reason, not a loosening): our selection and the peer's do not move at the same
+// instant. During a restart the peer "can continue to send data using existing data sessions"
+// (RFC 8445 §9), its selected pair is the previous one while its checklist runs (§12.1), and it may
+// send there as long as it holds consent on it (RFC 7675 §5.1, which requires consent freshness on
+// the previously validated pair during a restart). Chromium, controlled, moves only when its own
+// check on the pair we nominated succeeds, which on a loaded machine is hundreds of ms after we
+// switched: dropping its media meanwhile gave one-way audio in the Chromium e2e test. The grace
+// ends at the first authenticated media on the new pair, or when the previous pair's consent
+// would have lapsed (consentTimeoutMs after the switch or after the last check we answered
+// from it). SRTP authentication still protects these packets (no re-keying on a restart).
+describe('IceAgent: the previously selected pair after a switch (RFC 8445 §9, §12.1; RFC 7675 §5.1)', () => {
+  /** Full controlling agent (Tandem offered) connected to 7000; the peer then restarts and offers 7002. */
+  function controllingSwitched() {
+    const t = setup({ lite: false, controlling: true });
+    t.agent.setRemote('R1', PWD1, [host(7000)]);
+    t.clock.advance(0);
+    expect(t.agent.handleStun(answer(requestsTo(t.sent, 7000)[0], PWD1), '127.0.0.1', 7000)).to.equal(true);
+    expect(t.selected).to.deep.equal(['127.0.0.1:7000']);
+    expect(t.agent.previousPairAccepted, 'nothing was selected before: no previous pair').to.equal(false);
+    const old = creds(t.agent);
+    // The peer's restart (its re-offer, our answer): we stay controlling and nominate the new pair.
+    const fresh = t.agent.restartLocal();
+    t.agent.setRemote('R2', PWD2, [host(7002)]);
+    t.clock.advance(0);
+    // Until we select the new pair we keep sending on the old one (RFC 8445 §12.1).
+    expect(t.agent.selectedPort, 'still sending on the previous pair while the new checks run').to.equal(7000);
+    const nomination = requestsTo(t.sent, 7002)[0];
+    expect(nomination.attributes.has(ATTR_USE_CANDIDATE)).to.equal(true);
+    expect(t.agent.handleStun(answer(nomination, PWD2), '127.0.0.1', 7002)).to.equal(true);
+    expect(t.selected).to.deep.equal(['127.0.0.1:7000', '127.0.0.1:7002']);
+    expect(t.agent.selectedPort, 'we send on the new pair once selected').to.equal(7002);
+    return { ...t, old, fresh };
+  }
+
+  it('controlling: after we nominate the new pair the peer keeps sending on the old one; accepted until 5 s after its media shows up on the new pair', () => {
+    const { agent, clock, old } = controllingSwitched();
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000), 'previous pair accepted right after the switch').to.equal(true);
+    clock.advance(10000);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000), 'still within the consent window').to.equal(true);
+    // The peer keeps consent on its old pair (checks of the previous session): the grace follows it.
+    for (let i = 0; i < 8; i++) {
+      clock.advance(5000);
+      expect(agent.handleStun(controlledCheck(old, 'R1'), '127.0.0.1', 7000)).to.equal(true);
+    }
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000), '50 s after the switch, consent kept by its checks').to.equal(true);
+    // Never validated, or validated only by someone else: never accepted.
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7001)).to.equal(false);
+    expect(agent.isAuthenticatedSource('127.0.0.2', 7000)).to.equal(false);
+    // The peer's first authenticated media on the new pair cuts the grace to 5 s (a peer may flap
+    // back for a moment: Chromium does until that pair's 2.5 s receiving timeout); checks from
+    // the old pair no longer extend it.
+    agent.noteSelectedMedia();
+    clock.advance(3000);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000), 'accepted while the move settles').to.equal(true);
+    expect(agent.handleStun(controlledCheck(old, 'R1'), '127.0.0.1', 7000)).to.equal(true);
+    clock.advance(1999);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000)).to.equal(true);
+    clock.advance(1);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000), 'refused 5 s after the peer was seen on the new pair').to.equal(false);
+    expect(agent.previousPairAccepted).to.equal(false);
+    // A later check from the old pair does not bring it back.
+    expect(agent.handleStun(controlledCheck(old, 'R1'), '127.0.0.1', 7000)).to.equal(true);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000)).to.equal(false);
+    agent.close();
+    expect(clock.pending).to.equal(0);
+  });
+
+  it('controlling: without media on the new pair the grace ends when the previous pair\'s consent would lapse (consentTimeoutMs after its last check)', () => {
+    const { agent, clock, old, sent } = controllingSwitched();
+    const n = sent.length;
+    clock.advance(29999);
+    expect(requestsTo(sent.slice(n), 7002).filter((m) => m.attributes.has(ATTR_USE_CANDIDATE)), 'repeated nominations are bounded').to.have.length(20);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000)).to.equal(true);
+    clock.advance(1);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000), 'no check from it for 30 s: consent lapsed').to.equal(false);
+    expect(agent.previousPairAccepted).to.equal(false);
+    // Consent checks after the end do not revive it (RFC 7675 §5.1: lost consent is not regained on the same credentials).
+    expect(agent.handleStun(controlledCheck(old, 'R1'), '127.0.0.1', 7000)).to.equal(true);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 7000)).to.equal(false);
+    agent.close();
+    expect(clock.pending).to.equal(0);
+  });
+
+  it('controlling: the nomination of the new pair is repeated until the peer\'s media shows up there (a peer that ignored it during a role conflict takes it then)', () => {
+    const { agent, clock, sent } = controllingSwitched();
+    const nominations = (from: number): StunMessage[] => requestsTo(sent.slice(from), 7002).filter((m) => m.attributes.has(ATTR_USE_CANDIDATE));
+    let n = sent.length;
+    clock.advance(1600);
+    const again = nominations(n);
+    expect(again, 'USE-CANDIDATE on the selected pair every 500 ms').to.have.length(3);
+    expect(again[0].attributes.has(ATTR_ICE_CONTROLLING)).to.equal(true);
+    expect(verifyIntegrity(again[0], PWD2)).to.equal(true);
+    expect(requestsTo(sent.slice(n), 7000), 'nothing toward the previous pair').to.have.length(0);
+    // Their responses count as consent on the new pair, not as a drop.
+    expect(agent.handleStun(answer(again[0], PWD2), '127.0.0.1', 7002)).to.equal(true);
+    agent.noteSelectedMedia();
+    n = sent.length;
+    clock.advance(3000);
+    expect(nominations(n), 'no more once the peer is seen on the new pair').to.have.length(0);
+    agent.close();
+    expect(clock.pending).to.equal(0);
+  });
+
+  it('controlled: the same after the peer nominates the new pair; a pair authenticated only in the previous session is not carried over', () => {
+    const { agent, clock, sent } = connectedControlled();
+    // In the first session the browser also checked from 6050 (authenticated there, never selected).
+    expect(agent.handleStun(check(creds(agent), 'R1'), '127.0.0.1', 6050)).to.equal(true);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6050)).to.equal(true);
+    const fresh = agent.restartLocal();
+    agent.setRemote('R2', PWD2, [host(6100)]);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6050), 'authentication does not survive the restart').to.equal(false);
+    clock.advance(0);
+    agent.handleStun(answer(requestsTo(sent, 6100)[0], PWD2), '127.0.0.1', 6100);
+    agent.handleStun(check(fresh, 'R2', { useCandidate: true }), '127.0.0.1', 6100);
+    expect(agent.selectedPort).to.equal(6100);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6000), 'previous selected pair: accepted').to.equal(true);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6050), 'never selected: not accepted').to.equal(false);
+    const n = sent.length;
+    clock.advance(2000);
+    expect(requestsTo(sent.slice(n), 6100).filter((m) => m.attributes.has(ATTR_USE_CANDIDATE)), 'controlled: we never nominate').to.have.length(0);
+    clock.advance(28000);
+    expect(agent.isAuthenticatedSource('127.0.0.1', 6000), 'grace over').to.equal(false);
     agent.close();
     expect(clock.pending).to.equal(0);
   });
