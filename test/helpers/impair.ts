@@ -16,6 +16,8 @@
  * handshake retransmissions. Set `impairAll` to impair everything.
  */
 import dgram from 'node:dgram';
+export { seededRandom } from './seeded-random.js';
+import { seededRandom } from './seeded-random.js';
 
 /** Impairment of one direction. */
 export interface ImpairSpec {
@@ -45,18 +47,6 @@ export interface ImpairProxyOptions {
 
 /** Per-direction counters. */
 export interface ImpairCounters { received: number; forwarded: number; dropped: number; delayed: number; reordered: number }
-
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Direction {
   readonly counters: ImpairCounters = { received: 0, forwarded: 0, dropped: 0, delayed: 0, reordered: 0 };

@@ -11,6 +11,7 @@ import { WeriftSrtpSession } from '../../src/media/srtp/werift-srtp-session.js';
 import { TandemSrtpSession } from '../../src/media/srtp/tandem-srtp-session.js';
 import type { SrtpProtection, SrtpSessionKeys } from '../../src/media/srtp/srtp-protection.js';
 import { generateTone } from './tone.js';
+import { seededRandom as rng } from './seeded-random.js';
 
 export type G711 = 'PCMU' | 'PCMA';
 /** Codecs the peer speaks. Opus runs at 8 kHz PCM internally, RTP clock 48 kHz. */
@@ -44,18 +45,6 @@ export interface RtpPeerOptions {
 }
 
 export interface DtmfEventRecord { event: number; end: boolean; duration: number; ts: number; pt: number }
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class RtpPeer {
   readonly sock: dgram.Socket;

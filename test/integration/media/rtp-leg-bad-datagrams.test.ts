@@ -4,18 +4,7 @@ import { buildReceiverReport, buildSenderReport, buildSdesCname } from '../../..
 import type { RtpLeg } from '../../../src/media/rtp-leg/rtp-leg.js';
 import { toneDominates } from '../../helpers/tone.js';
 import { sleep, startCall, type Call } from './call-fixture.js';
-
-/** Deterministic PRNG so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../helpers/seeded-random.js';
 
 function drops(leg: RtpLeg): number {
   const c = leg.counters;

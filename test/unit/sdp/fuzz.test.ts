@@ -7,18 +7,7 @@ import {
 } from '../../../src/sdp/index.js';
 import { PLACEHOLDER_SIP_MEDIA, PLACEHOLDER_WEBRTC_MEDIA } from '../../../src/cli/sdp.js';
 import { goldenDir, listCases, loadCase, toCrlf } from './golden-cases.js';
-
-/** Deterministic PRNG (mulberry32) so a failure is reproducible from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../helpers/seeded-random.js';
 
 const legs = (): CallSdpLegs => ({ webrtc: createLegState({ sessionId: '1' }), sip: createLegState({ sessionId: '2' }) });
 const corpus = listCases().flatMap((c) => {

@@ -3,24 +3,13 @@ import type { BridgeJitterBuffer, JitterBufferFactory } from '../../../../src/me
 import {
   createJitterBuffer, JitterBuffer, type JitterBufferStats, type JitterSlot,
 } from '../../../../src/media/jitter/jitter-buffer.js';
+import { seededRandom as prng } from '../../../helpers/seeded-random.js';
 
 const RATE = 8000;
 const TS = 160; // 20 ms
 
 function pkt(i: number): Uint8Array {
   return Uint8Array.of(i & 0xff, (i >> 8) & 0xff, 0xab);
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('JitterBuffer (wall-clock adaptive)', () => {

@@ -1,17 +1,6 @@
 import { expect } from 'chai';
 import { JitterBuffer, kthSmallest } from '../../../../src/media/jitter/jitter-buffer.js';
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../../../helpers/seeded-random.js';
 
 /** The reference: sort a copy ascending and read index k (what updateTarget did before). */
 function bySort(src: Float64Array, n: number, k: number): number {
